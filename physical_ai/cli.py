@@ -1,0 +1,32 @@
+"""`physical-ai` command line: one entry point, subcommands loaded on demand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    'up': ('physical_ai.runner', 'start a robot profile\'s nodes (one process or one per node)'),
+    'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen subcommand."""
+    parser = argparse.ArgumentParser(prog='physical-ai', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    known, _ = parser.parse_known_args(argv[:1])
+    module = importlib.import_module(SUBCOMMANDS[known.command][0])
+    cmd_parser = argparse.ArgumentParser(
+        prog=f'physical-ai {known.command}', description=module.__doc__)
+    module.add_arguments(cmd_parser)
+    return int(module.run(cmd_parser.parse_args(argv[1:])) or 0)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Core logic with no rclpy: image conversion, camera sources, detectors, planning, simulation."""

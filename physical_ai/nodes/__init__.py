@@ -1,0 +1,1 @@
+"""rclpy adapters: parameters in, messages in, call the core, messages out."""

@@ -1,0 +1,196 @@
+"""Helpers every node shares: parameters from specs, diagnostics, a main() that shuts down cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+import signal
+import sys
+import threading
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+import rclpy
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.signals import SignalHandlerOptions
+
+from physical_ai.core.errors import ConfigError, PhysicalAIError
+from physical_ai.params import ParamSpec
+
+DIAGNOSTIC_LEVELS = {
+    'ok': DiagnosticStatus.OK,
+    'warn': DiagnosticStatus.WARN,
+    'error': DiagnosticStatus.ERROR,
+    'stale': DiagnosticStatus.STALE,
+}
+
+
+_PARAM_TYPES = {
+    'bool': Parameter.Type.BOOL, 'integer': Parameter.Type.INTEGER,
+    'double': Parameter.Type.DOUBLE, 'string': Parameter.Type.STRING,
+    'bool[]': Parameter.Type.BOOL_ARRAY, 'integer[]': Parameter.Type.INTEGER_ARRAY,
+    'double[]': Parameter.Type.DOUBLE_ARRAY, 'string[]': Parameter.Type.STRING_ARRAY,
+}
+
+
+def descriptor_for(spec: ParamSpec) -> ParameterDescriptor:
+    """Return the ROS ParameterDescriptor of a spec: description, type, range, read-only."""
+    descriptor = ParameterDescriptor(
+        name=spec.name, description=spec.description, read_only=spec.read_only,
+        type=_PARAM_TYPES[spec.type_name].value, additional_constraints=spec.constraints())
+    if spec.min_value is not None or spec.max_value is not None:
+        if spec.type_name == 'integer':
+            descriptor.integer_range = [IntegerRange(
+                from_value=int(spec.min_value if spec.min_value is not None else -2**63),
+                to_value=int(spec.max_value if spec.max_value is not None else 2**63 - 1))]
+        elif spec.type_name == 'double':
+            descriptor.floating_point_range = [FloatingPointRange(
+                from_value=float(spec.min_value if spec.min_value is not None else -sys.float_info.max),
+                to_value=float(spec.max_value if spec.max_value is not None else sys.float_info.max))]
+    return descriptor
+
+
+def declare_params(node: Node, specs: Iterable[ParamSpec],
+                   apply: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Declare every spec on `node`, check the start-up values, and guard run-time changes.
+
+    Returns the values (overrides from the command line or a profile applied). A start-up value
+    that breaks its spec raises ConfigError naming the parameter and the accepted range. At run
+    time the on-set callback only validates (and never rejects parameters it does not own); the
+    post-set callback passes the accepted changes to `apply`.
+    """
+    table = {spec.name: spec for spec in specs}
+    values = {}
+    for spec in table.values():
+        default = Parameter.Type(_PARAM_TYPES[spec.type_name]) if spec.default in ([], ()) \
+            else (list(spec.default) if isinstance(spec.default, tuple) else spec.default)
+        node.declare_parameter(spec.name, default, descriptor_for(spec))
+        try:
+            value = node.get_parameter(spec.name).value
+        except ParameterUninitializedException:
+            value = []  # a list declared empty: rclpy cannot hold a typed empty default
+        values[spec.name] = spec.check(list(value) if isinstance(value, tuple | list) else value)
+
+    def validate(params: list[Parameter]) -> SetParametersResult:
+        for param in params:
+            spec = table.get(param.name)
+            if spec is None:
+                continue
+            try:
+                spec.check(param.value)
+            except ConfigError as err:
+                return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def post_set(params: list[Parameter]) -> None:
+        changed = {p.name: table[p.name].check(p.value) for p in params if p.name in table}
+        if changed and apply is not None:
+            apply(changed)
+
+    node.add_on_set_parameters_callback(validate)
+    node.add_post_set_parameters_callback(post_set)
+    return values
+
+
+class Diagnostics:
+    """Publishes one DiagnosticStatus on /diagnostics at a fixed period, filled by a callback.
+
+    The callback returns (level, message, values): level one of 'ok', 'warn', 'error', 'stale'.
+    """
+
+    def __init__(self, node: Node, task: str,
+                 fill: Callable[[], tuple[str, str, Mapping[str, Any]]],
+                 period: float = 1.0, hardware_id: str = '') -> None:
+        self._node = node
+        self._fill = fill
+        self._name = f'{node.get_name()}: {task}'
+        self._hardware_id = hardware_id or node.get_fully_qualified_name()
+        # Absolute on purpose: aggregators and rqt_robot_monitor listen on /diagnostics.
+        self._pub = node.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._timer = node.create_timer(period, self.publish)
+
+    def publish(self) -> None:
+        """Build and publish the status now."""
+        level, message, values = self._fill()
+        status = DiagnosticStatus(
+            level=DIAGNOSTIC_LEVELS[level], name=self._name, message=message,
+            hardware_id=self._hardware_id, values=_key_values(values.items()))
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self._node.get_clock().now().to_msg()
+        self._pub.publish(msg)
+
+    def destroy(self) -> None:
+        """Stop publishing."""
+        self._node.destroy_timer(self._timer)
+        self._node.destroy_publisher(self._pub)
+
+
+def _key_values(items: Iterable[tuple[str, Any]]) -> list[KeyValue]:
+    out = []
+    for key, value in items:
+        if isinstance(value, float):
+            value = f'{value:.4g}'
+        out.append(KeyValue(key=str(key), value=str(value)))
+    return out
+
+
+def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None = None,
+               threads: int | None = None) -> int:
+    """Create nodes, spin them in one multi-threaded executor until SIGINT/SIGTERM, shut down cleanly.
+
+    rclpy's own signal handling would invalidate the context before nodes can say goodbye, so
+    the signals only stop the loop here; then each node's `shutdown()` hook runs (the planner
+    publishes its zero command there), nodes are destroyed and rclpy shuts down.
+    Returns the process exit code: 0 on a clean stop, 1 when a node could not start.
+    """
+    stop = threading.Event()
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    nodes: list[Node] = []
+    code = 0
+    executor = MultiThreadedExecutor(num_threads=threads)
+    try:
+        for factory in factories:
+            node = factory()
+            nodes.append(node)
+            executor.add_node(node)
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+            if any(getattr(n, 'failed', False) for n in nodes):
+                code = 1
+                break
+    except PhysicalAIError as err:
+        # A start-up error already says what to fix; a traceback would bury it.
+        rclpy.logging.get_logger('physical_ai').fatal(str(err))
+        code = 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        for node in reversed(nodes):
+            hook = getattr(node, 'shutdown', None)
+            if callable(hook):
+                try:
+                    hook()
+                except Exception as err:
+                    node.get_logger().error(f'shutdown hook failed: {err}')
+        executor.shutdown(timeout_sec=1.0)
+        for node in nodes:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
+
+
+def node_main(factory: Callable[[], Node]) -> Callable[[list[str] | None], int]:
+    """Return a console-script main() that runs one node with `spin_nodes`."""
+
+    def main(args: list[str] | None = None) -> int:
+        return spin_nodes([factory], args=sys.argv if args is None else args)
+
+    return main
