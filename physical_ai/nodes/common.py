@@ -67,7 +67,16 @@ def declare_params(node: Node, specs: Iterable[ParamSpec],
     for spec in table.values():
         default = Parameter.Type(_PARAM_TYPES[spec.type_name]) if spec.default in ([], ()) \
             else (list(spec.default) if isinstance(spec.default, tuple) else spec.default)
-        node.declare_parameter(spec.name, default, descriptor_for(spec))
+        try:
+            node.declare_parameter(spec.name, default, descriptor_for(spec))
+        except (rclpy.exceptions.InvalidParameterValueException,
+                rclpy.exceptions.InvalidParameterTypeException) as err:
+            # rclpy checks an override against the descriptor before us: give the project's message.
+            override = getattr(node, '_parameter_overrides', {}).get(spec.name)
+            value = override.value if override is not None else None
+            spec.check(value)  # raises ConfigError naming the value and the accepted range
+            raise ConfigError(f'parameter {spec.name}: expected {spec.type_name}, got {value!r}'
+                              + (' (write 1.0 for a double)' if spec.type_name == 'double' else '')) from err
         try:
             value = node.get_parameter(spec.name).value
         except ParameterUninitializedException:

@@ -1,0 +1,382 @@
+"""The actuation planner: detections of a frame in, a safe (linear, angular) command out.
+
+Two calls drive it: `observe()` with each frame of detections (its stamp on the caller's clock)
+and `command()` at a fixed rate, which returns a `Plan` (the command, the state, the reason of
+the last stop, the chosen target). `update()` does both for callers with one loop (the demo,
+the evaluation). Safety comes first, in this order: the e-stop latch, missing intrinsics, the
+detection watchdog, a stop-class object within `safety_distance`; then the behaviour. Every
+command passes the speed limits; behaviour commands also pass the acceleration limits, while
+safety stops go to zero at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+import math
+from typing import Any
+
+from physical_ai.core.errors import ConfigError
+from physical_ai.core.planning.filter import DistanceFilter
+from physical_ai.core.planning.geometry import (
+    Detection,
+    Estimate,
+    GroundPlane,
+    Intrinsics,
+    estimate,
+    parse_class_heights,
+)
+from physical_ai.core.planning.limits import VelocityLimiter, VelocityLimits
+from physical_ai.core.planning.safety import EStopLatch, Watchdog
+
+BEHAVIORS = ('approach', 'follow')
+DISTANCE_METHODS = ('height', 'ground')
+STATES = ('approaching', 'following', 'searching', 'stopped', 'e_stopped')
+# Within this distance (m) of stop_distance the target counts as reached (follow: in position);
+# a pure proportional approach would otherwise creep toward it forever.
+ARRIVE_TOLERANCE = 0.02
+# The current target keeps being chosen over a slightly better-scored box that does not overlap it.
+TRACK_BONUS = 0.15
+TRACK_IOU = 0.3
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """Everything the planner reads; names and ranges match the planner node's parameters."""
+
+    behavior: str
+    target_class: str
+    stop_classes: tuple[str, ...]
+    min_score: float
+    stop_distance: float
+    safety_distance: float
+    stop_hysteresis: float
+    safety_release_time: float
+    linear_gain: float
+    angular_gain: float
+    heading_tolerance: float
+    max_linear_speed: float
+    max_reverse_speed: float
+    max_angular_speed: float
+    max_linear_accel: float
+    max_angular_accel: float
+    search_turn_speed: float
+    search_timeout: float
+    target_timeout: float
+    detection_timeout: float
+    class_heights: Mapping[str, float] = field(default_factory=dict)
+    distance_method: str = 'height'
+    camera_height: float = 0.0
+    camera_pitch: float = 0.0
+    distance_filter_time: float = 0.3
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any] | None = None, **overrides: Any) -> PlannerConfig:
+        """Return the config from parameter values (defaults from the node's table), checked.
+
+        Values are checked against the planner node's parameter specs (the same messages a node
+        gives), then across parameters; the node's other parameters (rate, stamped, ...) are
+        accepted and ignored, an unknown name raises ConfigError.
+        """
+        from physical_ai.params import check_params
+        from physical_ai.params.planner import PARAMS
+
+        table = {spec.name: spec for spec in PARAMS}
+        merged = {spec.name: spec.default for spec in PARAMS}
+        merged.update(values or {})
+        merged.update(overrides)
+        names = {f.name for f in fields(cls)}
+        checked = {k: v for k, v in check_params(table, merged).items() if k in names}
+        heights = checked['class_heights']
+        checked['class_heights'] = dict(heights) if isinstance(heights, Mapping) \
+            else parse_class_heights(heights)
+        # [''] disables stop classes where a YAML file cannot hold a typed empty list.
+        checked['stop_classes'] = tuple(name for name in checked['stop_classes'] if name)
+        config = cls(**checked)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the parameter when values do not fit together."""
+        if self.behavior not in BEHAVIORS:
+            raise ConfigError(f'parameter behavior: {self.behavior!r} is not accepted '
+                              f'(one of {", ".join(BEHAVIORS)})')
+        if self.distance_method not in DISTANCE_METHODS:
+            raise ConfigError(f'parameter distance_method: {self.distance_method!r} is not accepted '
+                              f'(one of {", ".join(DISTANCE_METHODS)})')
+        if not self.stop_distance > 0.0:
+            raise ConfigError(f'parameter stop_distance: {self.stop_distance} is out of range (> 0)')
+        for name in ('safety_distance', 'stop_hysteresis', 'max_linear_speed', 'max_reverse_speed',
+                     'max_angular_speed', 'max_linear_accel', 'max_angular_accel', 'search_turn_speed',
+                     'search_timeout', 'target_timeout', 'safety_release_time', 'linear_gain',
+                     'angular_gain', 'camera_height', 'distance_filter_time'):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ConfigError(f'parameter {name}: {value} is out of range (>= 0)')
+        if not self.heading_tolerance > 0.0:
+            raise ConfigError(f'parameter heading_tolerance: {self.heading_tolerance} is out of range (> 0)')
+        if not self.target_class:
+            raise ConfigError('parameter target_class: must name a class (got an empty string)')
+        if self.distance_method == 'ground' and self.camera_height <= 0.0:
+            raise ConfigError('parameter camera_height: distance_method is ground, so the camera '
+                              f'height above the floor must be > 0 m (got {self.camera_height})')
+        for role, name in [('target_class', self.target_class)] + \
+                [('stop_classes', c) for c in self.stop_classes]:
+            if name not in self.class_heights and self.camera_height <= 0.0:
+                raise ConfigError(
+                    f'parameter {role}: class {name!r} has no distance estimate: give it a height in '
+                    f'class_heights (known: {", ".join(self.class_heights) or "none"}) or set '
+                    'camera_height > 0 for the ground-plane estimate')
+
+    @property
+    def limits(self) -> VelocityLimits:
+        """Return the speed and acceleration limits."""
+        return VelocityLimits(self.max_linear_speed, self.max_reverse_speed, self.max_angular_speed,
+                              self.max_linear_accel, self.max_angular_accel)
+
+    @property
+    def ground(self) -> GroundPlane | None:
+        """Return the ground plane, or None when camera_height is not configured."""
+        return GroundPlane(self.camera_height, self.camera_pitch) if self.camera_height > 0.0 else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """The chosen target: filtered and raw distance (m), bearing (rad, + left), optical-frame position."""
+
+    class_name: str
+    score: float
+    distance: float
+    raw_distance: float
+    bearing: float
+    position: tuple[float, float, float]
+    method: str
+    stamp: float
+    detection: Detection
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One command with its context: state, reason of the last stop, target, stop-class object."""
+
+    linear: float
+    angular: float
+    state: str
+    reason: str
+    target: Target | None = None
+    stop_object: tuple[str, float] | None = None
+    halted: bool = False  # stopped by safety (e-stop, watchdog, intrinsics, stop class)
+
+
+def iou(a: Detection, b: Detection) -> float:
+    """Return the intersection over union of two boxes."""
+    w = min(a.cx + a.width / 2, b.cx + b.width / 2) - max(a.cx - a.width / 2, b.cx - b.width / 2)
+    h = min(a.bottom, b.bottom) - max(a.top, b.top)
+    inter = max(w, 0.0) * max(h, 0.0)
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0.0 else 0.0
+
+
+class Planner:
+    """Behaviours approach and follow with safety stops, search and limits; see the module doc."""
+
+    def __init__(self, config: PlannerConfig) -> None:
+        self.watchdog = Watchdog(config.detection_timeout)
+        self.e_stop = EStopLatch()
+        self.limiter = VelocityLimiter(config.limits)
+        self._filter = DistanceFilter(config.distance_filter_time)
+        self._config = config
+        self.intrinsics: Intrinsics | None = None
+        self.target: Target | None = None
+        self.malformed = 0
+        self.last_problem = ''
+        self.state = 'stopped'
+        self.reason = 'starting'
+        self._reached = False
+        self._holding = False
+        self._safety_stop: tuple[str, float] | None = None
+        self._last_close: float | None = None
+        self._search_start: float | None = None
+        self._search_sign = 1.0
+        self._last_now: float | None = None
+
+    @property
+    def config(self) -> PlannerConfig:
+        """Return the configuration in use."""
+        return self._config
+
+    @config.setter
+    def config(self, config: PlannerConfig) -> None:
+        config.validate()
+        old, self._config = self._config, config
+        self.limiter.limits = config.limits
+        self.watchdog.timeout = config.detection_timeout
+        self._filter.time_constant = config.distance_filter_time
+        if (old.behavior, old.target_class) != (config.behavior, config.target_class):
+            self.target = None
+            self._filter.reset()
+            self._reached = self._holding = False
+            self._search_start = None
+
+    def set_intrinsics(self, intrinsics: Intrinsics) -> str | None:
+        """Use these intrinsics from now on; return why they are unusable (and keep the old), or None."""
+        problem = intrinsics.problem()
+        if problem is None:
+            self.intrinsics = intrinsics
+        return problem
+
+    def set_e_stop(self, active: bool) -> bool:
+        """Apply an e-stop message; return True when the latch changed state."""
+        changed = self.e_stop.update(active)
+        if changed and not active:
+            self.limiter.stop()  # restart from rest, through the acceleration limits
+        return changed
+
+    def _estimate(self, det: Detection) -> Estimate | None:
+        cfg = self._config
+        return estimate(det, self.intrinsics, cfg.class_heights.get(det.class_name), cfg.ground,
+                        cfg.distance_method)
+
+    def observe(self, detections: Iterable[Detection], stamp: float,
+                intrinsics: Intrinsics | None = None) -> int:
+        """Take one frame of detections stamped `stamp` (s); return how many were malformed (ignored)."""
+        if intrinsics is not None:
+            self.set_intrinsics(intrinsics)
+        self.watchdog.feed(stamp)
+        detections = list(detections)
+        if self.intrinsics is None:
+            return 0
+        valid, bad = [], 0
+        for det in detections:
+            problem = det.problem(self.intrinsics) if isinstance(det, Detection) else \
+                f'not a Detection: {det!r}'
+            if problem is None:
+                valid.append(det)
+            else:
+                bad += 1
+                self.last_problem = problem
+        self.malformed += bad
+        self._check_stop_classes(valid, stamp)
+        self._choose_target(valid, stamp)
+        return bad
+
+    def _check_stop_classes(self, detections: list[Detection], stamp: float) -> None:
+        cfg = self._config
+        band = cfg.safety_distance + (cfg.stop_hysteresis if self._safety_stop else 0.0)
+        nearest = None
+        for det in detections:
+            if det.class_name not in cfg.stop_classes or det.score < cfg.min_score:
+                continue
+            est = self._estimate(det)
+            # An object cut by both the top and bottom border is closer than its box says: stop.
+            if est is not None and (est.fills_frame or est.distance <= band):
+                if nearest is None or est.distance < nearest[1]:
+                    nearest = (det.class_name, est.distance)
+        if nearest is not None:
+            self._safety_stop, self._last_close = nearest, stamp
+        elif self._safety_stop is not None and self._last_close is not None:
+            if stamp < self._last_close:
+                self._last_close = stamp  # time went back (simulation restart): wait again
+            elif stamp - self._last_close >= cfg.safety_release_time:
+                self._safety_stop = None
+
+    def _choose_target(self, detections: list[Detection], stamp: float) -> None:
+        cfg = self._config
+        previous = self.target.detection if self.target is not None and \
+            0.0 <= stamp - self.target.stamp <= cfg.target_timeout else None
+        best = None
+        for det in detections:
+            if det.class_name != cfg.target_class or det.score < cfg.min_score:
+                continue
+            est = self._estimate(det)
+            if est is None:
+                continue
+            tracked = previous is not None and iou(previous, det) >= TRACK_IOU
+            rank = det.score + (TRACK_BONUS if tracked else 0.0)
+            if best is None or rank > best[0]:
+                best = (rank, det, est, tracked)
+        if best is None:
+            return
+        _, det, est, tracked = best
+        if not tracked:
+            self._filter.reset()
+        distance = self._filter.update(est.distance, stamp)
+        self.target = Target(det.class_name, det.score, distance, est.distance, est.bearing,
+                             est.position, est.method, stamp, det)
+
+    def command(self, now: float, measured: tuple[float, float] | None = None) -> Plan:
+        """Return the command for time `now` (s, same clock as the stamps); `measured` = odometry (v, w)."""
+        dt = 0.0 if self._last_now is None else now - self._last_now
+        self._last_now = now
+        if measured is not None and not all(math.isfinite(v) for v in measured):
+            measured = None
+        cfg = self._config
+        if self.e_stop.engaged:
+            return self._halt('e_stopped', 'e_stop engaged')
+        if self.intrinsics is None:
+            return self._halt('stopped', 'no camera_info yet')
+        if not self.watchdog.fresh(now):
+            return self._halt('stopped', 'watchdog: ' + self.watchdog.reason(now))
+        if self._safety_stop is not None:
+            name, distance = self._safety_stop
+            return self._halt('stopped', f'{name} within safety_distance '
+                                         f'({distance:.2f} m, limit {cfg.safety_distance:g} m)')
+        target = self.target
+        if target is None:
+            return self._drive(0.0, 0.0, dt, measured, 'stopped', f'no {cfg.target_class} seen yet')
+        newest = self.watchdog.last_stamp if self.watchdog.last_stamp is not None else now
+        if newest - target.stamp <= cfg.target_timeout:
+            self._search_start = None
+            self._search_sign = 1.0 if target.bearing >= 0.0 else -1.0
+            return self._behave(target, dt, measured)
+        if self._search_start is None:
+            self._search_start = now
+        if now - self._search_start < cfg.search_timeout:
+            return self._drive(0.0, self._search_sign * cfg.search_turn_speed, dt, measured, 'searching')
+        return self._drive(0.0, 0.0, dt, measured, 'stopped',
+                           f'{target.class_name} lost: not found by a {cfg.search_timeout:g} s search turn')
+
+    def update(self, now: float, detections: Iterable[Detection] | None = None,
+               intrinsics: Intrinsics | None = None, stamp: float | None = None,
+               measured: tuple[float, float] | None = None) -> Plan:
+        """Observe a frame (if `detections` is given; stamped `now` unless `stamp`), then command."""
+        if intrinsics is not None:
+            self.set_intrinsics(intrinsics)
+        if detections is not None:
+            self.observe(detections, now if stamp is None else stamp)
+        return self.command(now, measured)
+
+    def _behave(self, target: Target, dt: float, measured: tuple[float, float] | None) -> Plan:
+        cfg = self._config
+        error = target.distance - cfg.stop_distance
+        release = max(cfg.stop_hysteresis, ARRIVE_TOLERANCE)
+        angular = cfg.angular_gain * target.bearing
+        if cfg.behavior == 'approach':
+            self._reached = error <= (release if self._reached else ARRIVE_TOLERANCE)
+            if self._reached:
+                return self._drive(0.0, 0.0, dt, measured, 'stopped',
+                                   f'{target.class_name} reached ({target.distance:.2f} m)')
+            state = 'approaching'
+        else:
+            self._holding = abs(error) <= (release if self._holding else ARRIVE_TOLERANCE)
+            state = 'following'
+        linear = 0.0 if self._holding and cfg.behavior == 'follow' else cfg.linear_gain * error
+        if cfg.behavior == 'approach':
+            linear = max(linear, 0.0)
+        linear *= max(0.0, 1.0 - abs(target.bearing) / cfg.heading_tolerance)
+        return self._drive(linear, angular, dt, measured, state)
+
+    def _drive(self, linear: float, angular: float, dt: float, measured: tuple[float, float] | None,
+               state: str, reason: str = '') -> Plan:
+        linear, angular = self.limiter.limit(linear, angular, dt, measured)
+        return self._plan(linear, angular, state, reason)
+
+    def _halt(self, state: str, reason: str) -> Plan:
+        self.limiter.stop()
+        return self._plan(0.0, 0.0, state, reason, halted=True)
+
+    def _plan(self, linear: float, angular: float, state: str, reason: str, halted: bool = False) -> Plan:
+        self.state = state
+        if reason:
+            self.reason = reason
+        return Plan(linear, angular, state, self.reason, self.target, self._safety_stop, halted)

@@ -1,0 +1,309 @@
+"""Planner node: detections in, cmd_vel out at a fixed rate, with watchdog, e-stop latch and limits.
+
+A thin adapter around physical_ai.core.planning.Planner. It is a plain Node, not a lifecycle
+node: it holds no heavy resource, and it publishes a zero command from `shutdown()` (called by
+spin_nodes on SIGINT/SIGTERM) and again from `destroy_node()` when embedded elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from geometry_msgs.msg import Point, Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.duration import Duration
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from sensor_msgs.msg import CameraInfo
+from std_msgs.msg import Bool
+from vision_msgs.msg import Detection2DArray
+from visualization_msgs.msg import Marker, MarkerArray
+
+from physical_ai.core.errors import ConfigError
+from physical_ai.core.planning import Plan, Planner, PlannerConfig
+from physical_ai.core.planning.messages import detections_from_msg, intrinsics_from_camera_info, stamp_seconds
+from physical_ai.nodes.common import Diagnostics, declare_params, node_main
+from physical_ai.params.planner import PARAMS
+
+DEFAULT_CAMERA_FRAME = 'camera_optical_frame'
+WARN_PERIOD = 2.0  # seconds between repeats of a per-frame warning
+STATE_COLOURS = {
+    'approaching': (0.1, 0.8, 0.1), 'following': (0.1, 0.8, 0.1), 'searching': (0.9, 0.7, 0.1),
+    'stopped': (0.2, 0.4, 1.0), 'e_stopped': (1.0, 0.1, 0.1),
+}
+
+
+class PlannerNode(Node):
+    """Turns detections into velocity commands for a mobile base; see docs/planner.md."""
+
+    def __init__(self, node_name: str = 'planner', **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        try:
+            self._setup()
+        except Exception:
+            self.destroy_node()
+            raise
+
+    def _setup(self) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+        self._values = declare_params(self, PARAMS, apply=self._apply)
+        self.planner = Planner(PlannerConfig.from_params(self._values))
+        self.add_on_set_parameters_callback(self._check_together)
+        self.malformed = 0
+        self.last_problem = ''
+        self._odom: tuple[float, float, float] | None = None  # (stamp, linear, angular)
+        self._camera_frame = DEFAULT_CAMERA_FRAME
+        self._stamped = self._values['stamped']
+        self._base_frame = self._values['base_frame']
+        self.plan = Plan(0.0, 0.0, 'stopped', 'starting', halted=True)
+        self._changed_at = time.monotonic()
+
+        overrides = QoSOverridingOptions.with_default_policies()
+        self._cmd_pub = self.create_publisher(
+            TwistStamped if self._stamped else Twist, 'cmd_vel', QoSProfile(depth=10),
+            qos_overriding_options=overrides)
+        self._marker_pub = self.create_publisher(
+            MarkerArray, 'planner/target', QoSProfile(depth=1), qos_overriding_options=overrides)
+        # Newest detections only: an old frame is worth nothing to a moving robot.
+        self.create_subscription(
+            Detection2DArray, 'detections', self._on_detections,
+            QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides)
+        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
+                                 qos_profile_sensor_data, qos_overriding_options=overrides)
+        self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=10),
+                                 qos_overriding_options=overrides)
+        self.create_subscription(
+            Bool, 'e_stop', self._on_e_stop,
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.VOLATILE),
+            qos_overriding_options=overrides)
+        self._timer = self.create_timer(1.0 / self._values['rate'], self._tick)
+        self._diagnostics = Diagnostics(self, 'planner', self._fill_diagnostics)
+
+    # Parameters -------------------------------------------------------------------------------
+
+    def _check_together(self, params: list[Parameter]) -> SetParametersResult:
+        """Reject a change that breaks a cross-parameter rule (each value alone is checked already)."""
+        owned = {spec.name for spec in PARAMS}
+        changes = {p.name: p.value for p in params if p.name in owned}
+        if not changes:
+            return SetParametersResult(successful=True)
+        merged = dict(self._values)
+        merged.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in changes.items()})
+        try:
+            PlannerConfig.from_params(merged)
+        except ConfigError as err:
+            return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def _apply(self, changed: dict[str, Any]) -> None:
+        with self._lock:
+            self._values.update(changed)
+            try:
+                self.planner.config = PlannerConfig.from_params(self._values)
+            except ConfigError as err:  # guarded by _check_together; kept safe regardless
+                self.get_logger().error(f'parameter change not applied: {err}')
+                return
+        self.get_logger().info('parameters changed: ' + ', '.join(f'{k}={v}' for k, v in changed.items()))
+
+    # Inputs -----------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_detections(self, msg: Detection2DArray) -> None:
+        detections, problems = detections_from_msg(msg)
+        with self._lock:
+            before = self.planner.malformed
+            self.planner.observe(detections, stamp_seconds(msg.header.stamp))
+            off_image = self.planner.malformed - before
+            self.malformed += len(problems) + off_image
+            if off_image:
+                problems.append(self.planner.last_problem)
+        if problems:
+            self.last_problem = problems[-1]
+            self.get_logger().warning(
+                f'ignoring {len(problems)} malformed detection(s) ({self.malformed} so far): {problems[0]}',
+                throttle_duration_sec=WARN_PERIOD)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        with self._lock:
+            problem = self.planner.set_intrinsics(intrinsics_from_camera_info(msg))
+        if problem:
+            self.get_logger().warning(f'camera_info not usable, ignored: {problem}',
+                                   throttle_duration_sec=WARN_PERIOD)
+        else:
+            self._camera_frame = msg.header.frame_id or DEFAULT_CAMERA_FRAME
+
+    def _on_odom(self, msg: Odometry) -> None:
+        linear, angular = msg.twist.twist.linear.x, msg.twist.twist.angular.z
+        if not (math.isfinite(linear) and math.isfinite(angular)):
+            self.get_logger().warning('odom with NaN/Inf velocity ignored', throttle_duration_sec=WARN_PERIOD)
+            return
+        self._odom = (stamp_seconds(msg.header.stamp), linear, angular)
+
+    def _on_e_stop(self, msg: Bool) -> None:
+        with self._lock:
+            changed = self.planner.set_e_stop(msg.data)
+        if changed:
+            if msg.data:
+                self.get_logger().warning('e_stop engaged: holding zero velocity until e_stop false')
+                self._tick()  # stop now, not at the next period
+            else:
+                self.get_logger().info('e_stop released')
+
+    # Output -----------------------------------------------------------------------------------
+
+    def _measured(self, now: float) -> tuple[float, float] | None:
+        if self._values['feedback'] != 'closed_loop' or self._odom is None:
+            return None
+        stamp, linear, angular = self._odom
+        return (linear, angular) if abs(now - stamp) <= self._values['odom_timeout'] else None
+
+    def _tick(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            now = self._now()
+            previous = self.plan
+            plan = self.planner.command(now, self._measured(now))
+            self.plan = plan
+            self._publish(plan.linear, plan.angular)
+        if (plan.state, plan.reason) != (previous.state, previous.reason):
+            self._changed_at = time.monotonic()
+            # rclpy ties severity and throttling to the call site: one site per kind of line.
+            if plan.halted:
+                self.get_logger().warning(f'{plan.state}: {plan.reason}')
+            elif plan.state == 'stopped':
+                self.get_logger().info(f'stopped: {plan.reason}')
+            else:
+                self.get_logger().info(plan.state)
+        elif plan.halted and plan.state == 'stopped' and time.monotonic() - self._changed_at > WARN_PERIOD:
+            self.get_logger().warning(f'holding zero velocity: {plan.reason}',
+                                      throttle_duration_sec=WARN_PERIOD)
+        if self._marker_pub.get_subscription_count() > 0:
+            self._marker_pub.publish(self._markers(plan, now))
+
+    def _publish(self, linear: float, angular: float) -> None:
+        twist = Twist()
+        twist.linear.x = float(linear)
+        twist.angular.z = float(angular)
+        if self._stamped:
+            msg = TwistStamped(twist=twist)
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = self._base_frame
+            self._cmd_pub.publish(msg)
+        else:
+            self._cmd_pub.publish(twist)
+
+    def shutdown(self) -> None:
+        """Publish a zero command (once) and wait briefly until subscribers have it."""
+        pub = getattr(self, '_cmd_pub', None)
+        if pub is None:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._timer.cancel()
+            self.planner.limiter.stop()
+            self._publish(0.0, 0.0)
+        pub.wait_for_all_acked(Duration(seconds=1.0))
+        self.get_logger().info('zero velocity published on shutdown')
+
+    def destroy_node(self) -> None:
+        """Publish the final zero command (if not done yet), then destroy the node."""
+        try:
+            self.shutdown()
+        except Exception as err:  # the context may already be gone; destroying must go on
+            self.get_logger().debug(f'no zero command on destroy: {err}')
+        super().destroy_node()
+
+    # Visualisation and diagnostics -----------------------------------------------------------
+
+    def _markers(self, plan: Plan, now: float) -> MarkerArray:
+        stamp = self.get_clock().now().to_msg()
+        colour = STATE_COLOURS.get(plan.state, (1.0, 1.0, 1.0))
+
+        def marker(mid: int, kind: int, ns: str) -> Marker:
+            m = Marker(id=mid, type=kind, ns=ns, action=Marker.ADD)
+            m.header.frame_id = self._camera_frame
+            m.header.stamp = stamp
+            m.pose.orientation.w = 1.0
+            m.color.r, m.color.g, m.color.b, m.color.a = (*colour, 0.9)
+            m.lifetime = Duration(seconds=1.0).to_msg()
+            return m
+
+        markers = [Marker(action=Marker.DELETEALL)]
+        cfg = self.planner.config
+        target = plan.target
+        if target is not None:
+            x, y, z = target.position
+            size = max(0.1, min(cfg.class_heights.get(target.class_name, 0.3), 2.0))
+            body = marker(0, Marker.SPHERE, 'target')
+            body.pose.position = Point(x=x, y=y, z=z)
+            body.scale.x = body.scale.y = body.scale.z = size
+            label = marker(1, Marker.TEXT_VIEW_FACING, 'target')
+            label.pose.position = Point(x=x, y=y - size / 2.0 - 0.15, z=z)
+            label.scale.z = 0.15
+            label.text = f'{target.class_name} {target.distance:.2f} m'
+            markers += [body, label]
+        # Planned motion: where 1 s of the command leads, drawn in the camera optical frame
+        # (base x forward = optical z, base y left = optical -x).
+        v, w = plan.linear, plan.angular
+        fwd, left = (v, 0.0) if abs(w) < 1e-6 else (v / w * math.sin(w), v / w * (1.0 - math.cos(w)))
+        if math.hypot(fwd, left) < 0.05:
+            left = 0.5 * w  # turning in place: point to the side of the turn
+        arrow = marker(2, Marker.ARROW, 'motion')
+        arrow.points = [Point(), Point(x=-left, y=0.0, z=fwd)]
+        arrow.scale.x, arrow.scale.y, arrow.scale.z = 0.04, 0.08, 0.1
+        state = marker(3, Marker.TEXT_VIEW_FACING, 'motion')
+        state.pose.position = Point(x=0.0, y=-0.3, z=0.5)
+        state.scale.z = 0.12
+        state.text = plan.state if plan.state not in ('stopped', 'e_stopped') \
+            else f'{plan.state}: {plan.reason}'
+        markers += [arrow, state]
+        return MarkerArray(markers=markers)
+
+    def _fill_diagnostics(self) -> tuple[str, str, dict[str, Any]]:
+        with self._lock:
+            plan, planner = self.plan, self.planner
+            now = self._now()
+            target = plan.target
+            values: dict[str, Any] = {
+                'state': plan.state,
+                'last_stop_reason': plan.reason,
+                'behavior': planner.config.behavior,
+                'target_class': planner.config.target_class,
+                'target_distance_m': target.distance if target else 'none',
+                'target_bearing_rad': target.bearing if target else 'none',
+                'stop_object': f'{plan.stop_object[0]} at {plan.stop_object[1]:.2f} m'
+                if plan.stop_object else 'none',
+                'watchdog': planner.watchdog.status(now),
+                'e_stop': 'engaged' if planner.e_stop.engaged else 'released',
+                'e_stop_engagements': planner.e_stop.engage_count,
+                'camera_info': 'ok' if planner.intrinsics else 'missing',
+                'malformed_detections': self.malformed,
+                'last_malformed': self.last_problem or 'none',
+                'cmd_linear': plan.linear,
+                'cmd_angular': plan.angular,
+            }
+            if self._odom is not None:
+                values['odom_linear'], values['odom_angular'] = self._odom[1], self._odom[2]
+        message = plan.state if plan.state not in ('stopped', 'e_stopped') else f'{plan.state}: {plan.reason}'
+        return ('warn' if plan.halted else 'ok'), message, values
+
+
+main = node_main(PlannerNode)
+
+if __name__ == '__main__':
+    import sys
+
+    sys.exit(main())
