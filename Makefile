@@ -13,7 +13,8 @@ $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-requirements: requirements.txt | $(PY)
+$(VENV)/.stamp-requirements: requirements.txt tools/system_deps.sh | $(PY)
+	bash tools/system_deps.sh
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
