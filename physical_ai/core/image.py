@@ -101,7 +101,8 @@ def array_to_image(arr: np.ndarray, encoding: str, msg: Image | None = None) -> 
     msg.is_bigendian = _HOST_BIG_ENDIAN
     msg.step = width * channels * dtype.itemsize
     contiguous = np.ascontiguousarray(arr)
-    buf = array.array('B')
-    buf.frombytes(memoryview(contiguous).cast('B'))
-    msg.data = buf
+    # The generated setter copies what it is given (array.array('B', value)) unless field checks are
+    # on: hand it an empty array, then fill the one the message holds, so the pixels are copied once.
+    msg.data = array.array('B')
+    msg.data.frombytes(memoryview(contiguous).cast('B'))
     return msg
