@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+import copy
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
 
 from physical_ai.core.errors import ConfigError, PhysicalAIError
@@ -104,6 +106,18 @@ def declare_params(node: Node, specs: Iterable[ParamSpec],
     return values
 
 
+def sensor_qos() -> QoSProfile:
+    """Return a new sensor-data profile with keep last 1 (best effort, volatile): newest image only.
+
+    A new object each time: rclpy applies QoS-override parameters to the profile object it is given,
+    in place, so passing the shared `qos_profile_sensor_data` (which also keeps 5, not 1) would
+    change it for every later user in the process.
+    """
+    qos = copy.copy(qos_profile_sensor_data)
+    qos.depth = 1
+    return qos
+
+
 class Diagnostics:
     """Publishes one DiagnosticStatus on /diagnostics at a fixed period, filled by a callback.
 
@@ -161,7 +175,11 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     nodes: list[Node] = []
     code = 0
-    executor = MultiThreadedExecutor(num_threads=threads)
+    # threads=1: a single-threaded executor, which sleeps in rcl_wait (GIL released) when idle. Measured:
+    # rclpy's MultiThreadedExecutor re-dispatches queued callbacks in a hot Python loop once ~1 MB images
+    # arrive at 45+ Hz, starving a node's own worker thread (inference 99 -> 3 fps at 145 Hz).
+    executor = rclpy.executors.SingleThreadedExecutor() if threads == 1 \
+        else MultiThreadedExecutor(num_threads=threads)
     try:
         for factory in factories:
             node = factory()

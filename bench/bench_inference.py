@@ -1,0 +1,328 @@
+"""Inference speed: bare model loop vs camera -> inference_node -> detections vs a typical rclpy node.
+
+The same model (a ~1 M parameter MobileNet-style detector with random weights, frozen as the node
+freezes it) runs on the same 640x480 bgr8 frames:
+  (a) a plain loop of preprocess + model + postprocess in this process;
+  (b) a camera publisher here -> `inference_node` in its own process -> `detections` back here;
+  (c) the same graph with a typical rclpy inference node instead: `np.array(list(msg.data))`, an
+      eager (not frozen) torch module, numpy preprocessing, a depth-10 queue, every message processed.
+Throughput is measured with the camera faster than the model (--overload x the bare rate); latency
+(image stamp -> detections received) with the camera at half the bare rate. The node under test
+runs as `inference_node` does on a robot (own process, single-threaded executor, frozen model).
+Prints figures; asserts nothing.
+
+    .venv/bin/python bench/bench_inference.py [--seconds 8] [--size 640] [--threads 1] [--overload 1.25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+_CHILD = 'PHYSICAL_AI_BENCH_ENV'
+NAMES = ('person', 'ball', 'box', 'cylinder')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seconds', type=float, default=8.0, help='measuring time per phase')
+    parser.add_argument('--size', type=int, default=640, help='model input size (square, letterboxed)')
+    parser.add_argument('--overload', type=float, default=1.25,
+                        help='camera rate / bare model rate in the throughput phase')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads in every variant')
+    parser.add_argument('--typical-node', action='store_true', help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def make_frames(count: int = 8) -> list[np.ndarray]:
+    """Return 640x480 bgr8 frames with a few coloured shapes on noise."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for _ in range(count):
+        frame = rng.integers(0, 80, (480, 640, 3), dtype=np.uint8)
+        for _ in range(3):
+            x, y = int(rng.integers(0, 560)), int(rng.integers(0, 400))
+            frame[y:y + 80, x:x + 80] = rng.integers(100, 256, 3, dtype=np.uint8)
+        frames.append(frame)
+    return frames
+
+
+def bench_bare(model_path: Path, frames: list[np.ndarray], threads: int, seconds: float) -> dict:
+    from physical_ai.core.detection import Detector
+
+    detector = Detector.from_file(model_path, threads=threads)
+    for frame in frames:  # warm-up
+        detector.detect_arrays(frame)
+    times = []
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        detector.detect_arrays(frames[i % len(frames)])
+        times.append(time.perf_counter() - t0)
+        i += 1
+    elapsed = time.perf_counter() - start
+    return {'fps': len(times) / elapsed, 'ms': statistics.median(times) * 1e3,
+            'frozen': detector.model.frozen, 'detections': len(detector.detect(frames[0]))}
+
+
+class Graph:
+    """Camera publisher and detections subscriber in this process, around a node process."""
+
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        from diagnostic_msgs.msg import DiagnosticArray
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.node import Node
+        from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+        from vision_msgs.msg import Detection2DArray
+
+        from physical_ai.core.image import array_to_image
+
+        rclpy.init()
+        self.node = Node('bench_camera')
+        self.clock = self.node.get_clock()
+        self.pub = self.node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
+        self.lock = threading.Lock()
+        self.received: list[tuple[float, float]] = []  # (monotonic arrival, latency ms)
+        self.node.create_subscription(Detection2DArray, 'detections', self._on_detections,
+                                      QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        self.compute: list[tuple[float, float]] = []  # (monotonic, the node's own inference_ms_mean)
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
+        self.messages = [array_to_image(f, 'bgr8') for f in frames]
+        for msg in self.messages:
+            msg.header.frame_id = 'camera_optical_frame'
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
+        self.spinner.start()
+
+    def _on_diagnostics(self, msg) -> None:
+        for status in msg.status:
+            if status.name == 'inference: inference':
+                values = {kv.key: kv.value for kv in status.values}
+                with self.lock:
+                    self.compute.append((time.monotonic(), float(values.get('inference_ms_mean', 'nan'))))
+
+    def _on_detections(self, msg) -> None:
+        now = self.clock.now()
+        stamp = msg.header.stamp
+        latency = (now.nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)) / 1e6
+        with self.lock:
+            self.received.append((time.monotonic(), latency))
+
+    def run_camera(self, rate: float, seconds: float) -> tuple[float, float]:
+        """Publish at `rate` Hz for `seconds`; return (start, end) monotonic times."""
+        period = 1.0 / rate
+        start = time.monotonic()
+        next_time = start
+        i = 0
+        while time.monotonic() - start < seconds:
+            msg = self.messages[i % len(self.messages)]
+            msg.header.stamp = self.clock.now().to_msg()
+            self.pub.publish(msg)
+            i += 1
+            next_time += period
+            delay = next_time - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                next_time = time.monotonic()
+        return start, time.monotonic()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Publish slowly until the node under test answers."""
+        deadline = time.monotonic() + timeout
+        while not self.received:
+            if time.monotonic() > deadline:
+                raise RuntimeError('no detections from the node under test')
+            self.run_camera(10.0, 0.3)
+
+    def window(self, start: float, end: float) -> list[float]:
+        """Return the latencies of detections that arrived between start and end."""
+        with self.lock:
+            return [lat for t, lat in self.received if start <= t <= end]
+
+    def measure(self, bare_fps: float, seconds: float, overload: float) -> dict:
+        """Return throughput (camera at `overload` x the bare rate) and latency (camera at 0.5x)."""
+        warm = 1.5
+        start, end = self.run_camera(overload * bare_fps, seconds + warm)
+        time.sleep(0.5)
+        throughput = len(self.window(start + warm, end)) / (end - start - warm)
+        start, end = self.run_camera(0.5 * bare_fps, seconds + warm)
+        time.sleep(1.0)
+        latencies = sorted(self.window(start + warm, end + 1.0))
+        with self.lock:
+            compute = [ms for t, ms in self.compute if start + warm + 1.0 <= t <= end + 1.0 and ms == ms]
+        return {'node_ms': statistics.median(compute) if compute else float('nan'),
+                'fps': throughput, 'camera_hz': overload * bare_fps, 'latency_hz': 0.5 * bare_fps,
+                'p50': latencies[len(latencies) // 2] if latencies else float('nan'),
+                'p90': latencies[int(len(latencies) * 0.9)] if latencies else float('nan')}
+
+    def close(self) -> None:
+        """Stop spinning and shut rclpy down."""
+        import rclpy
+
+        self.executor.shutdown(timeout_sec=1.0)
+        self.spinner.join(timeout=5.0)
+        self.node.destroy_node()
+        rclpy.shutdown()
+
+
+def run_variant(graph: Graph, command: list[str], log: Path, bare_fps: float,
+                args: argparse.Namespace) -> dict:
+    with open(log, 'wb') as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
+                                start_new_session=True)
+        try:
+            with graph.lock:
+                graph.received.clear()
+            graph.wait_ready()
+            return graph.measure(bare_fps, args.seconds, args.overload)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def typical_node(size: int, threads: int) -> int:
+    """Run an rclpy inference node written the usual way (the baseline of variant c)."""
+    import cv2
+    import rclpy
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+    import torch
+    from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+    from physical_ai.core.detection.decode import decode
+    from physical_ai.core.detection.nms import batched_nms
+    from physical_ai.core.detection.samples import TinyDetector
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)  # the same weights as save_tiny_detector(seed=0)
+    model = TinyDetector(len(NAMES)).eval()
+
+    class TypicalInference(Node):
+        def __init__(self) -> None:
+            super().__init__('typical_inference')
+            # depth 10; best effort only because a reliable reader would not match the camera
+            self.create_subscription(Image, 'camera/image_raw', self.on_image,
+                                     QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+            self.pub = self.create_publisher(Detection2DArray, 'detections', 10)
+
+        def on_image(self, msg: Image) -> None:
+            img = np.array(list(msg.data), dtype=np.uint8).reshape(msg.height, msg.width, 3)
+            ratio = min(size / msg.height, size / msg.width)
+            new_w, new_h = round(msg.width * ratio), round(msg.height * ratio)
+            canvas = np.full((size, size, 3), 114, np.uint8)
+            top, left = (size - new_h) // 2, (size - new_w) // 2
+            canvas[top:top + new_h, left:left + new_w] = cv2.resize(img, (new_w, new_h))
+            x = torch.from_numpy(canvas[:, :, ::-1].transpose(2, 0, 1) / 255.0).float().unsqueeze(0)
+            with torch.no_grad():
+                out = model(x)
+            boxes, scores, classes = decode(out, 'yolov8', 0.25, len(NAMES))
+            keep = batched_nms(boxes, scores, classes, 0.45)[:100]
+            result = Detection2DArray(header=msg.header)
+            for box, score, cls in zip(boxes[keep].tolist(), scores[keep].tolist(), classes[keep].tolist(),
+                                       strict=True):
+                det = Detection2D(header=msg.header)
+                det.bbox.center.position.x = ((box[0] + box[2]) / 2 - left) / ratio
+                det.bbox.center.position.y = ((box[1] + box[3]) / 2 - top) / ratio
+                det.bbox.size_x, det.bbox.size_y = (box[2] - box[0]) / ratio, (box[3] - box[1]) / ratio
+                hypothesis = ObjectHypothesisWithPose()
+                hypothesis.hypothesis.class_id, hypothesis.hypothesis.score = NAMES[cls], score
+                det.results.append(hypothesis)
+                result.detections.append(det)
+            self.pub.publish(result)
+
+    rclpy.init()
+    node = TypicalInference()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    if args.typical_node:
+        return typical_node(args.size, args.threads)
+    from physical_ai.core.environment import ros_environment
+
+    if os.environ.get(_CHILD) != '1':
+        # glibc reads its malloc tunables at exec: start again with the stack's environment.
+        env = ros_environment('loopback', override=True) | {_CHILD: '1'}
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
+    from physical_ai.testing import isolate_environment
+
+    domain = isolate_environment()
+    import torch
+
+    from physical_ai.core.detection import samples
+
+    torch.set_num_threads(args.threads)
+    workdir = Path(tempfile.mkdtemp(prefix='bench_inference_'))
+    model_path = workdir / 'tiny.torchscript'
+    samples.save_tiny_detector(model_path, imgsz=(args.size, args.size), names=NAMES, seed=0)
+    params = sum(p.numel() for p in samples.TinyDetector(len(NAMES)).parameters()) / 1e6
+    frames = make_frames()
+    print(f'model: MobileNet-style detector, {params:.1f} M parameters, random weights, input '
+          f'{args.size}x{args.size} letterboxed; frames 640x480 bgr8; torch threads {args.threads}; '
+          f'ROS_DOMAIN_ID {domain}, loopback DDS (32 MiB shared memory), GLIBC malloc tuning', flush=True)
+
+    bare = bench_bare(model_path, frames, args.threads, args.seconds)
+    print(f'(a) bare loop (preprocess + frozen model + postprocess): {bare["fps"]:.1f} fps, '
+          f'{bare["ms"]:.2f} ms per frame (median), frozen={bare["frozen"]}, '
+          f'{bare["detections"]} detection(s) per frame', flush=True)
+
+    graph = Graph(frames)
+    try:
+        node_cmd = [sys.executable, '-m', 'physical_ai.nodes.inference_node', '--ros-args',
+                    '-p', f'model_path:={model_path}', '-p', f'threads:={args.threads}']
+        pipeline = run_variant(graph, node_cmd, workdir / 'inference_node.log', bare['fps'], args)
+        print(f'(b) camera -> inference_node (own process) -> detections: {pipeline["fps"]:.1f} fps with '
+              f'the camera at {pipeline["camera_hz"]:.0f} Hz; latency stamp->received p50 '
+              f'{pipeline["p50"]:.2f} ms, p90 {pipeline["p90"]:.2f} ms with the camera at '
+              f'{pipeline["latency_hz"]:.0f} Hz (the node\'s own compute then: {pipeline["node_ms"]:.2f} ms)',
+              flush=True)
+        again = bench_bare(model_path, frames, args.threads, args.seconds / 2)
+        print(f'(a) bare loop again (the machine may be shared): {again["fps"]:.1f} fps, '
+              f'{again["ms"]:.2f} ms', flush=True)
+        typical_cmd = [sys.executable, os.path.abspath(__file__), '--typical-node', '--size', str(args.size),
+                       '--threads', str(args.threads)]
+        typical = run_variant(graph, typical_cmd, workdir / 'typical_node.log', bare['fps'], args)
+        print(f'(c) camera -> typical rclpy node (list conversion, eager model, depth 10) -> detections: '
+              f'{typical["fps"]:.1f} fps; latency p50 {typical["p50"]:.2f} ms, p90 {typical["p90"]:.2f} ms '
+              'at the same camera rates', flush=True)
+    finally:
+        graph.close()
+    bare_fps = (bare['fps'] + again['fps']) / 2
+    bare_ms = (bare['ms'] + again['ms']) / 2
+    print(f'throughput (b)/(a) = {pipeline["fps"] / bare_fps:.3f}   (goal >= 0.95; (a) = mean of both loops)')
+    print(f'added latency: (b) p50 - (a) per-frame = {pipeline["p50"] - bare_ms:.2f} ms; (b) p50 - the '
+          f'node\'s own compute in the same run = {pipeline["p50"] - pipeline["node_ms"]:.2f} ms'
+          '   (goal < 2 ms)')
+    print(f'throughput (c)/(a) = {typical["fps"] / bare_fps:.3f};  '
+          f'(b)/(c) = {pipeline["fps"] / typical["fps"]:.2f}x;  '
+          f'latency p50 (c) - (a) = {typical["p50"] - bare_ms:.2f} ms')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,367 @@
+"""Inference node: a TorchScript detector on camera/image_raw, Detection2DArray out, newest frame only.
+
+Lifecycle: the model is loaded in on_configure, frames are processed while active, the model is
+released in on_cleanup. With `autostart` (default) the node configures and activates itself.
+Frames never queue: the subscription callback only swaps the newest image into a one-slot
+buffer, and a worker thread runs the model on whatever is newest when it is free.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.time import Time
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose, VisionClass
+
+from physical_ai.core.detection import Detection, Detector, as_color, draw_detections, load_model
+from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
+from physical_ai.core.image import array_to_image, image_to_array
+from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
+from physical_ai.params.inference import PARAMS
+
+SUCCESS = TransitionCallbackReturn.SUCCESS
+FAILURE = TransitionCallbackReturn.FAILURE
+
+
+def detections_qos() -> QoSProfile:
+    """Return a new profile for detections: reliable, depth 10 (new: overrides apply in place)."""
+    return QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def labels_qos() -> QoSProfile:
+    """Return a new transient-local profile for the class map, so late subscribers get it."""
+    return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+WARN_PERIOD = 5.0  # seconds between repeated warnings about bad frames
+
+
+class _Stats:
+    """Counters and the latency window reported on /diagnostics (written by the worker, read by a timer)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.processed = 0
+        self.dropped = 0
+        self.malformed = 0
+        self.errors = 0
+        self.window_start = time.monotonic()
+        self.window_frames = 0
+        self.window_bad = 0
+        self.latencies: list[float] = []
+        self.inference: list[float] = []
+
+    def frame(self, latency_ms: float | None, inference_ms: float) -> None:
+        with self.lock:
+            self.processed += 1
+            self.window_frames += 1
+            if latency_ms is not None:
+                self.latencies.append(latency_ms)
+            self.inference.append(inference_ms)
+
+    def bad(self, kind: str) -> None:
+        with self.lock:
+            setattr(self, kind, getattr(self, kind) + 1)
+            self.window_bad += 1
+
+    def take_window(self) -> dict[str, Any]:
+        with self.lock:
+            now = time.monotonic()
+            elapsed = max(now - self.window_start, 1e-6)
+            latencies = sorted(self.latencies)
+            values = {
+                'inference_rate_hz': self.window_frames / elapsed,
+                'latency_p50_ms': latencies[len(latencies) // 2] if latencies else float('nan'),
+                'latency_max_ms': latencies[-1] if latencies else float('nan'),
+                'inference_ms_mean': sum(self.inference) / len(self.inference) if self.inference
+                else float('nan'),
+                'processed_frames': self.processed,
+                'dropped_frames': self.dropped,
+                'malformed_frames': self.malformed,
+                'failed_frames': self.errors,
+            }
+            bad = self.window_bad
+            self.window_start, self.window_frames, self.window_bad = now, 0, 0
+            self.latencies, self.inference = [], []
+        return values | {'_bad_in_window': bad}
+
+
+class InferenceNode(LifecycleNode):
+    """Runs a TorchScript detector on the newest camera image; publishes detections, labels, diagnostics."""
+
+    def __init__(self, node_name: str = 'inference', **kwargs: Any) -> None:
+        # Everything destroy_node touches exists before anything can raise (a bad start-up parameter).
+        self.failed = False
+        self._detector: Detector | None = None
+        self._pub_detections = self._pub_annotated = self._pub_labels = None
+        self._subscription = None
+        self._cond = threading.Condition()
+        self._slot: Image | None = None
+        self._stop = False
+        self._worker: threading.Thread | None = None
+        self._stats = _Stats()
+        self._state = 'unconfigured'
+        self._error = ''
+        super().__init__(node_name, **kwargs)
+        self._values = declare_params(self, PARAMS, apply=self._apply)
+        self.add_on_set_parameters_callback(self._check_classes)
+        self._diagnostics = Diagnostics(self, 'inference', self._fill_diagnostics)
+        if self._values['autostart']:
+            if self.trigger_configure() != SUCCESS or self.trigger_activate() != SUCCESS:
+                self.failed = True
+
+    # Lifecycle -----------------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load and check the model; create the publishers. A bad model is one error line and FAILURE."""
+        v = self._values
+        try:
+            model = load_model(v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
+                               threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
+                               input_size=v['input_size'])
+            detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
+                                max_detections=v['max_detections'], classes=v['classes'],
+                                letterbox=v['letterbox'])
+        except PhysicalAIError as err:
+            self._error = str(err)
+            self.get_logger().error(f'configure failed: {err}')
+            return FAILURE
+        except Exception as err:  # rclpy would turn it into a silent ERROR transition
+            self._error = f'{type(err).__name__}: {err}'
+            self.get_logger().error(f'configure failed unexpectedly: {self._error}')
+            return FAILURE
+        if v['half'] and not model.half:
+            self.get_logger().warning(f'half ignored: float16 runs on CUDA only, device is {model.device}')
+        self._detector = detector
+        self._error = ''
+        overrides = QoSOverridingOptions.with_default_policies()
+        self._pub_detections = self.create_lifecycle_publisher(
+            Detection2DArray, 'detections', detections_qos(), qos_overriding_options=overrides)
+        self._pub_annotated = self.create_lifecycle_publisher(
+            Image, 'detections/image', sensor_qos(), qos_overriding_options=overrides)
+        self._pub_labels = self.create_lifecycle_publisher(
+            LabelInfo, 'detections/labels', labels_qos(), qos_overriding_options=overrides)
+        info = model.info
+        size = 'image size' if info.input_size is None else f'{info.input_size[0]}x{info.input_size[1]}'
+        frozen = 'frozen' if model.frozen else model.freeze_note
+        device = f'{model.device}{", fp16" if model.half else ""}'
+        self.get_logger().info(
+            f'loaded {model.path} ({info.layout} from {info.source}, input {size}, '
+            f'{detector.num_classes or "?"} classes, {device}, {frozen})')
+        self._state = 'inactive'
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Enable the publishers, publish the label map, subscribe to images and start the worker."""
+        result = super().on_activate(state)
+        if result != SUCCESS:
+            return result
+        self._publish_labels()
+        self._start_worker()
+        self._subscription = self.create_subscription(
+            Image, 'camera/image_raw', self._on_image, sensor_qos(),
+            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+        self._state = 'active'
+        return SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop taking images and finish the frame in progress; then disable the publishers."""
+        self._stop_processing()
+        self._state = 'inactive'
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Destroy the publishers and release the model."""
+        self._release()
+        self._state = 'unconfigured'
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop everything from whatever state the node is in."""
+        self._stop_processing()
+        self._release()
+        self._state = 'finalized'
+        return SUCCESS
+
+    def shutdown(self) -> None:
+        """Stop the worker before the node is destroyed (called by spin_nodes)."""
+        self._stop_processing()
+
+    def destroy_node(self) -> None:
+        """Stop the worker, then destroy the node."""
+        self._stop_processing()
+        super().destroy_node()
+
+    # Parameters ----------------------------------------------------------------------------------
+
+    def _check_classes(self, params: list[Parameter]) -> SetParametersResult:
+        detector = self._detector
+        for param in params:
+            if param.name == 'classes' and detector is not None and isinstance(param.value, list | tuple):
+                try:
+                    detector.class_indices([str(c) for c in param.value])
+                except ConfigError as err:
+                    return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def _apply(self, changed: dict[str, Any]) -> None:
+        self._values.update(changed)
+        detector = self._detector
+        options = {k: changed[k] for k in ('score_threshold', 'nms_iou', 'max_detections', 'classes')
+                   if k in changed}
+        if detector is not None and options:
+            try:
+                detector.configure(**options)
+            except ConfigError as err:  # validated in _check_classes; kept for a model loaded meanwhile
+                self.get_logger().error(f'parameter change not applied: {err}')
+        if 'score_threshold' in changed and self._state == 'active':
+            self._publish_labels()
+
+    # Processing ----------------------------------------------------------------------------------
+
+    def _on_image(self, msg: Image) -> None:
+        with self._cond:
+            if self._slot is not None:
+                with self._stats.lock:
+                    self._stats.dropped += 1
+            self._slot = msg
+            self._cond.notify()
+
+    def _start_worker(self) -> None:
+        with self._cond:
+            self._stop = False
+            self._slot = None
+        self._worker = threading.Thread(target=self._run, name=f'{self.get_name()}_inference', daemon=True)
+        self._worker.start()
+
+    def _stop_processing(self) -> None:
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        with self._cond:
+            self._stop = True
+            self._slot = None
+            self._cond.notify_all()
+        worker, self._worker = self._worker, None
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout=10.0)
+
+    def _release(self) -> None:
+        for name in ('_pub_detections', '_pub_annotated', '_pub_labels'):
+            pub = getattr(self, name)
+            if pub is not None:
+                self.destroy_lifecycle_publisher(pub)
+                setattr(self, name, None)
+        detector, self._detector = self._detector, None
+        if detector is not None:
+            detector.model.release()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._slot is None and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                msg, self._slot = self._slot, None
+            try:
+                self._process(msg)
+            except Exception as err:  # the worker must outlive any one frame
+                self._stats.bad('errors')
+                self.get_logger().error(f'frame failed: {type(err).__name__}: {err}',
+                                        throttle_duration_sec=WARN_PERIOD)
+
+    def _process(self, msg: Image) -> None:
+        detector = self._detector
+        if detector is None:
+            return
+        try:
+            image, order = as_color(image_to_array(msg), msg.encoding)
+        except ImageError as err:
+            self._stats.bad('malformed')
+            self.get_logger().warning(f'dropped image: {err}', throttle_duration_sec=WARN_PERIOD)
+            return
+        started = time.perf_counter()
+        boxes, scores, classes = detector.detect_arrays(image, order)
+        inference_ms = (time.perf_counter() - started) * 1e3
+        names = [detector.class_name(c) for c in classes.tolist()]
+        out = Detection2DArray(header=msg.header)
+        for (x1, y1, x2, y2), score, name in zip(boxes.tolist(), scores.tolist(), names, strict=True):
+            det = Detection2D(header=msg.header)
+            det.bbox.center.position.x = (x1 + x2) / 2
+            det.bbox.center.position.y = (y1 + y2) / 2
+            det.bbox.size_x = x2 - x1
+            det.bbox.size_y = y2 - y1
+            hypothesis = ObjectHypothesisWithPose()
+            hypothesis.hypothesis.class_id = name
+            hypothesis.hypothesis.score = score
+            det.results.append(hypothesis)
+            out.detections.append(det)
+        self._pub_detections.publish(out)
+        self._stats.frame(self._latency_ms(msg), inference_ms)
+        annotated = self._pub_annotated
+        if self._values['publish_annotated'] and annotated is not None and annotated.get_subscription_count():
+            drawn = draw_detections(image, [
+                Detection(*box, score, index, name) for box, score, index, name
+                in zip(boxes.tolist(), scores.tolist(), classes.tolist(), names, strict=True)], order)
+            picture = array_to_image(drawn, 'bgr8' if order == 'bgr' else 'rgb8')
+            picture.header = msg.header
+            annotated.publish(picture)
+
+    def _latency_ms(self, msg: Image) -> float | None:
+        stamp = msg.header.stamp
+        if stamp.sec == 0 and stamp.nanosec == 0:
+            return None
+        clock = self.get_clock()
+        return (clock.now() - Time.from_msg(stamp, clock_type=clock.clock_type)).nanoseconds / 1e6
+
+    def _publish_labels(self) -> None:
+        detector, pub = self._detector, self._pub_labels
+        if detector is None or pub is None:
+            return
+        msg = LabelInfo()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        count = len(detector.names) or detector.num_classes or 0
+        msg.class_map = [VisionClass(class_id=i, class_name=detector.class_name(i)) for i in range(count)]
+        msg.threshold = float(detector.options.score_threshold)
+        pub.publish(msg)
+
+    def _fill_diagnostics(self) -> tuple[str, str, dict[str, Any]]:
+        values = self._stats.take_window()
+        bad = values.pop('_bad_in_window')
+        detector = self._detector
+        values['state'] = self._state
+        values['model_file'] = self._values['model_path']
+        if detector is not None:
+            model = detector.model
+            values['device'] = str(model.device) + (' fp16' if model.half else '')
+            values['format'] = f'{model.info.layout} ({model.info.source})'
+            values['frozen'] = model.frozen
+        else:
+            values['device'] = self._values['device']
+        if self._error:
+            return 'error', self._error, values
+        if self._state != 'active':
+            return 'ok', self._state, values
+        if bad:
+            return 'warn', f'{bad} frame(s) dropped as malformed or failed', values
+        if values['processed_frames'] == 0:
+            return 'ok', 'active, no image yet', values
+        return 'ok', f'{values["inference_rate_hz"]:.1f} Hz', values
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node alone in a single-threaded executor (frames are processed in the node's worker thread)."""
+    return spin_nodes([InferenceNode], args=sys.argv if args is None else args, threads=1)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
