@@ -9,7 +9,6 @@ reconnects, dropped frames and achieved rate are reported on /diagnostics.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import cv2
 from rclpy.duration import Duration
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -36,21 +34,10 @@ from physical_ai.core.camera import (
 )
 from physical_ai.core.errors import PhysicalAIError
 from physical_ai.core.image import array_to_image
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main
+from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
 from physical_ai.params.camera import PARAMS
 
 WARN_PERIOD = 5.0  # seconds between repeated warnings from the capture and publish threads
-
-
-def sensor_qos() -> QoSProfile:
-    """Return a new sensor-data profile with keep last 1 (best effort, volatile).
-
-    A new object each time: rclpy applies QoS-override parameters to the profile object it is given,
-    in place, so passing the shared `qos_profile_sensor_data` would change it for the whole process.
-    """
-    qos = copy.copy(qos_profile_sensor_data)
-    qos.depth = 1
-    return qos
 
 
 class CameraNode(Node):

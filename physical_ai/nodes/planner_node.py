@@ -18,7 +18,7 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Bool
@@ -28,7 +28,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.planning import Plan, Planner, PlannerConfig
 from physical_ai.core.planning.messages import detections_from_msg, intrinsics_from_camera_info, stamp_seconds
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main
+from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
 from physical_ai.params.planner import PARAMS
 
 DEFAULT_CAMERA_FRAME = 'camera_optical_frame'
@@ -76,7 +76,7 @@ class PlannerNode(Node):
             Detection2DArray, 'detections', self._on_detections,
             QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides)
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
-                                 qos_profile_sensor_data, qos_overriding_options=overrides)
+                                 sensor_qos(), qos_overriding_options=overrides)
         self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=10),
                                  qos_overriding_options=overrides)
         self.create_subscription(

@@ -22,7 +22,7 @@ from typing import Any
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
@@ -35,7 +35,7 @@ from physical_ai.core.sim.camera import CameraSpec, camera_info_msg
 from physical_ai.core.sim.messages import clock_msg, ground_truth_msg, odometry_msg, pose_msg, stamp
 from physical_ai.core.sim.robot import BaseLimits
 from physical_ai.core.sim.scenario import load_scenario
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main
+from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
 from physical_ai.params.sim import PARAMS
 
 WARN_PERIOD = 2.0  # seconds between repeats of a per-message warning
@@ -85,9 +85,9 @@ class SimNode(Node):
 
         overrides = QoSOverridingOptions.with_default_policies()
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        self._image_pub = self.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data,
+        self._image_pub = self.create_publisher(Image, 'camera/image_raw', sensor_qos(),
                                                 qos_overriding_options=overrides)
-        self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', qos_profile_sensor_data,
+        self._info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', sensor_qos(),
                                                qos_overriding_options=overrides)
         self._truth_pub = self.create_publisher(Detection2DArray, 'sim/ground_truth', reliable,
                                                 qos_overriding_options=overrides)
