@@ -1,0 +1,83 @@
+"""Run the stack against Gazebo: `ros2 launch physical_ai gazebo.launch.py` (Gazebo itself already running).
+
+Includes robot.launch.py with the `gazebo` profile and use_sim_time true, and starts the
+ros_gz_bridge parameter_bridge for the topics the profile's `gz_bridge` section lists (camera,
+camera_info, cmd_vel, odom, /clock), renamed to the topics the nodes use. When ros_gz_bridge is not
+installed it says so and prints the bridge command to run once it is.
+"""
+
+import os
+
+from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+from launch.actions import (
+    DeclareLaunchArgument,
+    GroupAction,
+    IncludeLaunchDescription,
+    LogInfo,
+    OpaqueFunction,
+)
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from launch import LaunchDescription
+
+try:
+    from launch_ros.actions import PushROSNamespace
+except ImportError:  # Humble spells it PushRosNamespace
+    from launch_ros.actions import PushRosNamespace as PushROSNamespace
+
+from physical_ai.core.errors import ConfigError
+from physical_ai.core.profiles import load_profile
+
+ARGUMENTS = (
+    ('robot', 'gazebo', 'Robot profile with a gz_bridge section (default: gazebo).'),
+    ('namespace', '', 'Namespace for every node and the bridged topics, e.g. robot1 (empty: the '
+                      'profile\'s).'),
+    ('model_path', '', 'TorchScript model file for the inference node (empty: the profile\'s).'),
+    ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz.'),
+)
+
+
+def bridge_setup(context, *args, **kwargs):
+    """Return the ros_gz_bridge node for the profile's gz_bridge topics, or a note why there is none."""
+    namespace = LaunchConfiguration('namespace').perform(context).strip()
+    try:
+        profile = load_profile(LaunchConfiguration('robot').perform(context), namespace=namespace or None,
+                               use_sim_time=True)
+    except ConfigError as err:
+        raise RuntimeError(f'gazebo.launch.py: {err}') from None
+    if not profile.gz_bridge:
+        return [LogInfo(msg=f'gazebo.launch.py: profile {profile.name!r} lists no gz_bridge topics; '
+                            'no bridge started')]
+    try:
+        get_package_share_directory('ros_gz_bridge')
+    except PackageNotFoundError:
+        return [LogInfo(msg='gazebo.launch.py: ros_gz_bridge is NOT installed, so no Gazebo topic is '
+                            'bridged (camera, camera_info, cmd_vel, odom, /clock). Install it '
+                            '(apt install ros-$ROS_DISTRO-ros-gz-bridge) or run a bridge yourself: '
+                            + ' '.join(profile.bridge_command()))]
+    group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []
+    group.append(Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_bridge',
+                      arguments=profile.bridge_arguments(), remappings=profile.bridge_remappings(),
+                      parameters=[{'use_sim_time': True}], output='screen'))
+    return [GroupAction(group, scoped=True)]
+
+
+def generate_launch_description():
+    """Declare the arguments, include robot.launch.py and add the bridge."""
+    robot_launch = os.path.join(get_package_share_directory('physical_ai'), 'launch', 'robot.launch.py')
+    return LaunchDescription([
+        *(DeclareLaunchArgument(name, default_value=default, description=description)
+          for name, default, description in ARGUMENTS),
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(robot_launch),
+            launch_arguments={
+                'robot': LaunchConfiguration('robot'),
+                'namespace': LaunchConfiguration('namespace'),
+                'use_sim_time': 'true',
+                'model_path': LaunchConfiguration('model_path'),
+                'rviz': LaunchConfiguration('rviz'),
+            }.items()),
+        OpaqueFunction(function=bridge_setup),
+    ])
