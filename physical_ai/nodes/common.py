@@ -7,13 +7,14 @@ import copy
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 import rclpy
 from rclpy.exceptions import ParameterUninitializedException
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -197,14 +198,18 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Stop dispatching first; hooks only publish, which needs the context, not the executor.
+        for node in nodes:
+            executor.remove_node(node)
+        _finish_running_callbacks(executor, timeout=1.0)
+        executor.shutdown(timeout_sec=1.0)
         for node in reversed(nodes):
             hook = getattr(node, 'shutdown', None)
             if callable(hook):
                 try:
                     hook()
-                except Exception as err:
+                except Exception as err:  # one node's hook must not stop the others
                     node.get_logger().error(f'shutdown hook failed: {err}')
-        executor.shutdown(timeout_sec=1.0)
         for node in nodes:
             node.destroy_node()
         if rclpy.ok():
@@ -212,6 +217,21 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return code
+
+
+def _finish_running_callbacks(executor: Executor, timeout: float) -> None:
+    """Wait for callbacks the multi-threaded executor is still running.
+
+    rclpy 9's shutdown() destroys its wake-up guard condition without waiting for them, so a
+    callback finishing later fails on it ("exception was never retrieved ... destruction was
+    requested" at exit). Its in-flight tasks are only reachable through a private attribute.
+    """
+    deadline = time.monotonic() + timeout
+    for task in list(getattr(executor, '_futures', ())):
+        while not task.done() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if task.done():
+            task.exception()  # retrieved: a failure here is already logged by the node
 
 
 def node_main(factory: Callable[[], Node]) -> Callable[[list[str] | None], int]:
