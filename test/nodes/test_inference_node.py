@@ -225,7 +225,7 @@ def test_nan_and_inf_outputs_are_dropped(ros, tmp_path, camera):
 
 def test_only_the_newest_frame_is_processed(ros, tmp_path, camera):
     path = tmp_path / 'slow.pt'
-    samples.save_yolov8(path, work=800)  # tens of ms per frame: longer than the burst below
+    samples.save_yolov8(path, work=800)  # longer per frame than the burst below takes to publish
     start(ros, path)
     detections = ros.collect(Detection2DArray, 'detections', RELIABLE)
     feed(camera, scene(stamp=(1, 0)), detections)
@@ -236,8 +236,10 @@ def test_only_the_newest_frame_is_processed(ros, tmp_path, camera):
     stamps = [m.header.stamp.sec for m in detections.messages]
     assert stamps == sorted(stamps)
     assert len(set(stamps)) < 21
-    status = status_of(ros, 'inference', lambda s: int(values(s)['dropped_frames']) > 0)
-    assert int(values(status)['processed_frames']) >= 2
+    # Skipped frames are dropped either by the node's one-slot buffer (counted) or, on a loaded
+    # machine, already by the keep-last-1 subscription queue (which the node never sees).
+    status = status_of(ros, 'inference', lambda s: int(values(s)['processed_frames']) >= 2)
+    assert int(values(status)['processed_frames']) < 21
 
 
 @pytest.mark.parametrize('case', ['missing', 'garbage', 'sha256', pytest.param('cuda', marks=NO_CUDA)])
