@@ -37,6 +37,7 @@ setup(
         (f'share/{PACKAGE}', ['package.xml']),
         *tree('launch', f'share/{PACKAGE}/launch'),
         *tree('config', f'share/{PACKAGE}/config'),
+        *tree('models', f'share/{PACKAGE}/models'),
     ],
     install_requires=['setuptools'],
     zip_safe=False,

@@ -1,10 +1,10 @@
 """Make the Python prefix this package is installed in a valid ament prefix for `ros2 launch`.
 
 `ros2 launch` and launch_ros look for the package marker, share/physical_ai/{package.xml, launch,
-config} and executables in lib/physical_ai. colcon installs all of these; a plain `pip install .`
-installs the data files but puts executables in bin/, and `pip install -e .` installs no data
-files at all. This fills the gaps: data files are linked to the source tree when it is there
-(so edits show at once) and lib/physical_ai/<exe> wrappers exec the console scripts.
+config, models} and executables in lib/physical_ai. colcon installs all of these; a plain
+`pip install .` installs the data files but puts executables in bin/, and `pip install -e .`
+installs no data files at all. This fills the gaps: data files are linked to the source tree when
+it is there (so edits show at once) and lib/physical_ai/<exe> wrappers exec the console scripts.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def install(prefix: Path) -> list[Path]:
     share.mkdir(parents=True, exist_ok=True)
     if (SOURCE_ROOT / 'package.xml').is_file():
         # Running from a source tree (editable install): link so edits show without reinstalling.
-        for name in ('package.xml', 'launch', 'config'):
+        for name in ('package.xml', 'launch', 'config', 'models'):
             created += _link(SOURCE_ROOT / name, share / name)
     lib = prefix / 'lib' / PACKAGE
     lib.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,9 @@ import sys
 # subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'up': ('physical_ai.runner', 'start a robot profile\'s nodes (one process or one per node)'),
+    'train': ('physical_ai.training.train',
+              'regenerate the default detector from scratch (data, training, export)'),
+    'eval': ('physical_ai.training.evaluate', 'report mAP of a detector on held-out simulator images'),
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
 }
 
