@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
               'regenerate the default detector from scratch (data, training, export)'),
     'eval': ('physical_ai.training.evaluate', 'report mAP of a detector on held-out simulator images'),
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
+    'demo': ('physical_ai.demo.cli', 'run the closed-loop demo on the embedded simulator'),
 }
 
 

@@ -1,0 +1,1 @@
+"""The closed-loop demo: episodes on the embedded simulator, their recording, video and report."""
