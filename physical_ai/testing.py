@@ -64,11 +64,13 @@ class RosTest:
     def __init__(self) -> None:
         import rclpy
         from rclpy.context import Context
-        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
 
         self.context = Context()
         rclpy.init(context=self.context)
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        # Single-threaded: it sleeps in rcl_wait when idle, while rclpy's multi-threaded executor
+        # spins in Python and starves the GIL-bound threads of nodes under test (the simulator).
+        self.executor = SingleThreadedExecutor(context=self.context)
         self._nodes: list[Any] = []
         self._helper = self.node('test_helper')
         self._thread = threading.Thread(target=self._spin, daemon=True)
