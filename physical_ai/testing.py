@@ -6,10 +6,8 @@ Used by the project's pytest fixtures (test/conftest.py); nothing here mocks ROS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-import fcntl
 import os
 from pathlib import Path
-import random
 import signal
 import subprocess
 import sys
@@ -18,8 +16,6 @@ import threading
 import time
 from typing import Any
 
-DOMAIN_IDS = list(range(1, 102)) + list(range(215, 233))
-
 
 def isolate_environment() -> int:
     """Confine DDS to loopback, give this run its own ROS_DOMAIN_ID and a temporary log folder.
@@ -27,35 +23,16 @@ def isolate_environment() -> int:
     Must run before rclpy creates a participant. The domain is held with a lock file for the life
     of the process, so concurrent test runs on one machine never share a graph. Returns the id.
     """
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.core.environment import claim_domain_id, ros_environment
 
     os.environ.update(ros_environment('loopback', override=True))
     if not os.environ.get('PHYSICAL_AI_TEST_LOG_DIR'):
         os.environ['PHYSICAL_AI_TEST_LOG_DIR'] = tempfile.mkdtemp(prefix='physical_ai_ros_log_')
     os.environ['ROS_LOG_DIR'] = os.environ['PHYSICAL_AI_TEST_LOG_DIR']
     os.environ.pop('ROS_LOCALHOST_ONLY', None)
-    domain = _claim_domain_id()
+    domain = claim_domain_id()
     os.environ['ROS_DOMAIN_ID'] = str(domain)
     return domain
-
-
-_domain_lock = None
-
-
-def _claim_domain_id() -> int:
-    global _domain_lock
-    candidates = DOMAIN_IDS[:]
-    random.shuffle(candidates)
-    for domain in candidates:
-        lock = open(Path(tempfile.gettempdir()) / f'physical_ai_test_domain_{domain}.lock', 'w')
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.close()
-            continue
-        _domain_lock = lock
-        return domain
-    raise RuntimeError('every ROS_DOMAIN_ID for tests is taken by other test runs on this machine')
 
 
 class RosTest:

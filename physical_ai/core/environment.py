@@ -7,8 +7,11 @@ created, glibc reads its tunables at exec), so runners and tests pass them to ch
 from __future__ import annotations
 
 from collections.abc import Mapping
+import fcntl
 import os
 from pathlib import Path
+import random
+import tempfile
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / 'config'
 DDS_PROFILES = {
@@ -52,3 +55,28 @@ def ros_environment(profile: str = 'robot', base: Mapping[str, str] | None = Non
         if override or not env.get(key):
             env[key] = value
     return env
+
+
+# Ranges of ROS_DOMAIN_ID that are safe on Linux (their ports stay clear of the ephemeral range).
+DOMAIN_IDS = list(range(1, 102)) + list(range(215, 233))
+_domain_lock = None
+
+
+def claim_domain_id() -> int:
+    """Return a ROS_DOMAIN_ID no other caller on this machine holds, and hold it for this process.
+
+    A lock file per id lets concurrent test runs and demos each keep a graph of their own.
+    """
+    global _domain_lock
+    candidates = DOMAIN_IDS[:]
+    random.shuffle(candidates)
+    for domain in candidates:
+        lock = open(Path(tempfile.gettempdir()) / f'physical_ai_test_domain_{domain}.lock', 'w')
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        _domain_lock = lock
+        return domain
+    raise RuntimeError('every ROS_DOMAIN_ID in the safe ranges is held by another run on this machine')

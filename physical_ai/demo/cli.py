@@ -54,16 +54,15 @@ def prepare_environment(run_dir: Path) -> int:
     A ROS_DOMAIN_ID set by the user is kept (to watch the demo with other tools); otherwise the
     demo holds one of its own for its lifetime, so it never joins another graph on the machine.
     """
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.core.environment import claim_domain_id, ros_environment
 
+    os.environ.update(ros_environment('loopback', override=True))
+    os.environ.pop('ROS_LOCALHOST_ONLY', None)
     if os.environ.get('ROS_DOMAIN_ID'):
-        os.environ.update(ros_environment('loopback', override=True))
-        os.environ.pop('ROS_LOCALHOST_ONLY', None)
         domain = int(os.environ['ROS_DOMAIN_ID'])
     else:
-        from physical_ai.testing import isolate_environment
-
-        domain = isolate_environment()
+        domain = claim_domain_id()
+        os.environ['ROS_DOMAIN_ID'] = str(domain)
     os.environ['ROS_LOG_DIR'] = str(run_dir / 'ros_log')
     return domain
 
