@@ -12,6 +12,7 @@ NODE_EXECUTABLES = {
     'camera_node': 'physical_ai.nodes.camera_node:main',
     'inference_node': 'physical_ai.nodes.inference_node:main',
     'planner_node': 'physical_ai.nodes.planner_node:main',
+    'safety_node': 'physical_ai.nodes.safety_node:main',
     'sim_node': 'physical_ai.nodes.sim_node:main',
 }
 

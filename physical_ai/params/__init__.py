@@ -21,6 +21,7 @@ NODE_TYPES: dict[str, tuple[str, str, str]] = {
     'inference': ('physical_ai.params.inference', 'inference_node',
                   'physical_ai.nodes.inference_node:InferenceNode'),
     'planner': ('physical_ai.params.planner', 'planner_node', 'physical_ai.nodes.planner_node:PlannerNode'),
+    'safety': ('physical_ai.params.safety', 'safety_node', 'physical_ai.nodes.safety_node:SafetyNode'),
     'sim': ('physical_ai.params.sim', 'sim_node', 'physical_ai.nodes.sim_node:SimNode'),
 }
 
