@@ -53,6 +53,7 @@ class GateConfig:
     sources: tuple[Source, ...] = (Source('planner'),)
     cmd_timeout: float = 0.5
     deadman_timeout: float = 0.0  # 0: no heartbeat required
+    startup_hold: float = 0.0  # s of zero after the first output
     max_linear_speed: float = 0.5
     max_reverse_speed: float = 0.2
     max_lateral_speed: float = 0.0
@@ -66,7 +67,7 @@ class GateConfig:
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ConfigError(f'command source names must be unique, got {names}')
-        for name in ('cmd_timeout', 'deadman_timeout', 'max_linear_speed', 'max_reverse_speed',
+        for name in ('cmd_timeout', 'deadman_timeout', 'startup_hold', 'max_linear_speed', 'max_reverse_speed',
                      'max_lateral_speed', 'max_angular_speed', 'max_linear_accel', 'max_angular_accel'):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
@@ -89,6 +90,7 @@ class GateConfig:
         return cls(
             sources=tuple(Source(*args) for args in zip(names, priorities, topics, types, strict=True)),
             cmd_timeout=values['cmd_timeout'], deadman_timeout=values['deadman_timeout'],
+            startup_hold=values['startup_hold'],
             max_linear_speed=values['max_linear_speed'], max_reverse_speed=values['max_reverse_speed'],
             max_lateral_speed=values['max_lateral_speed'], max_angular_speed=values['max_angular_speed'],
             max_linear_accel=values['max_linear_accel'], max_angular_accel=values['max_angular_accel'])
@@ -146,6 +148,7 @@ class CommandGate:
         self.last_at: float | None = None
         self.last_output = GateOutput(ZERO, '', 'starting')
         self.heartbeat_at: float | None = None
+        self.started_at: float | None = None
         self._timed_out = False
 
     def reconfigure(self, config: GateConfig) -> None:
@@ -198,9 +201,13 @@ class CommandGate:
 
     def why_halted(self, now: float) -> str:
         """Return why the base must be held at zero now, or '' when a command may pass."""
+        if self.started_at is None:
+            self.started_at = now
         if self.latch.engaged:
             state = self.latch.state
             return f'e_stop engaged ({state.reason}; from {state.source or "unknown"})'
+        if now - self.started_at < self.config.startup_hold:
+            return f'starting: holding zero for startup_hold ({self.config.startup_hold:g} s)'
         deadman = self.config.deadman_timeout
         if deadman > 0.0 and (self.heartbeat_at is None or not 0.0 <= now - self.heartbeat_at <= deadman):
             return f'no heartbeat within deadman_timeout ({deadman:g} s)'

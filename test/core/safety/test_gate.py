@@ -122,7 +122,7 @@ def test_bad_config_is_refused(kwargs, match):
 
 def test_config_from_params_checks_the_parallel_lists():
     base = dict(input_names=['planner', 'teleop'], input_topics=['a', 'b'], input_priorities=[1, 2],
-                input_types=[], cmd_timeout=0.5, deadman_timeout=0.0, max_linear_speed=0.5,
+                input_types=[], cmd_timeout=0.5, deadman_timeout=0.0, startup_hold=0.0, max_linear_speed=0.5,
                 max_reverse_speed=0.2, max_lateral_speed=0.0, max_angular_speed=1.0, max_linear_accel=1.0,
                 max_angular_accel=2.0)
     config = GateConfig.from_params(base)
@@ -131,3 +131,11 @@ def test_config_from_params_checks_the_parallel_lists():
         GateConfig.from_params({**base, 'input_topics': ['a']})
     with pytest.raises(ConfigError, match='input_types'):
         GateConfig.from_params({**base, 'input_types': ['Twist']})
+
+
+def test_startup_hold_keeps_zero_after_the_first_output():
+    g = gate(startup_hold=1.0, cmd_timeout=10.0)
+    g.offer('planner', Command(0.2), 0.0)
+    assert 'startup_hold' in g.output(5.0).reason
+    assert g.output(5.9).command.is_zero()
+    assert g.output(6.0).command.linear == 0.2
