@@ -25,7 +25,15 @@ import time
 from typing import Any
 
 from physical_ai.core.errors import ConfigError
-from physical_ai.core.profiles import NodeDescription, Profile, available_profiles, describe, load_profile
+from physical_ai.core.profiles import (
+    NodeDescription,
+    Profile,
+    actuation_warnings,
+    available_profiles,
+    check_files,
+    describe,
+    load_profile,
+)
 
 # Set in the environment of a runner that re-executed itself, so it never loops.
 REEXEC_MARK = 'PHYSICAL_AI_UP_ENV'
@@ -68,9 +76,12 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(
             args.robot, namespace=args.namespace, overrides=args.overrides, model_path=args.model_path,
             use_sim_time=None if args.use_sim_time is None else args.use_sim_time == 'true')
+        check_files(profile)
     except ConfigError as err:
         print(f'physical-ai up: {err}', file=sys.stderr)
         return 1
+    for warning in actuation_warnings(profile):
+        _say(f'WARNING: {warning}')
     if args.show:
         print(describe(profile), end='')
         return 0

@@ -317,6 +317,35 @@ def load_profile(robot: str | os.PathLike[str], namespace: str | None = None,
                    dds_profile=dds, nodes=nodes, gz_bridge=bridge, remappings=common_remaps)
 
 
+def actuation_warnings(profile: Profile) -> list[str]:
+    """Return a warning for each planner whose commands reach anything but a safety gate's input.
+
+    The shipped profiles put the safety gate (type safety) last before the base: a planner that
+    publishes straight to the base bypasses the e-stop latch and the steady-clock command timeout.
+    """
+    gated = set()
+    for node in profile.nodes:
+        if node.node_type == 'safety':
+            topics = node.parameters.get('input_topics') or node_params('safety')['input_topics'].default
+            gated.update(node.resolve_topic(t) for t in topics)
+    return [f'{node.fully_qualified_name} publishes its commands on {node.resolve_topic("cmd_vel")}, '
+            'which no safety node gates: nothing holds an e-stop across restarts or zeroes a stale '
+            'command; add a node of type safety and remap the planner '
+            '(remappings: {cmd_vel: planner/cmd_vel}), see docs/safety.md'
+            for node in profile.nodes
+            if node.node_type == 'planner' and node.resolve_topic('cmd_vel') not in gated]
+
+
+def check_files(profile: Profile) -> None:
+    """Raise ConfigError for a model file that does not exist, before anything starts."""
+    for node in profile.nodes:
+        value = node.parameters.get('model_path')
+        if node.node_type == 'inference' and isinstance(value, str) and value and '://' not in value \
+                and not Path(value).is_file():
+            raise ConfigError(f'{profile.path}: nodes.{node.name}.parameters.model_path: {value} does not '
+                              f'exist (give another with --model-path or --set {node.name}.model_path=FILE)')
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())

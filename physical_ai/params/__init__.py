@@ -105,6 +105,9 @@ def _coerce(type_name: str, value: Any, name: str) -> Any:
     elif type_name == 'string':
         if isinstance(value, str):
             return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ConfigError(f'parameter {name}: expected a string, got the number {value!r}; quote it '
+                              f"in YAML ('{value}') or on the command line (name:=\"'{value}'\")")
     raise ConfigError(f'parameter {name}: expected {type_name}, got {value!r} '
                       f'({type(value).__name__})')
 

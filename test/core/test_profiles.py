@@ -8,7 +8,9 @@ import yaml
 from physical_ai.core.environment import dds_profile
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.profiles import (
+    actuation_warnings,
     available_profiles,
+    check_files,
     describe,
     expand_topic,
     load_profile,
@@ -64,9 +66,26 @@ def test_every_shipped_profile_loads_and_validates(name):
     assert yaml.safe_load(describe(spaced))['namespace'] == '/robot7'
 
 
+@pytest.mark.parametrize('name', available_profiles())
+def test_every_shipped_profile_gates_its_planner(name):
+    profile = load_profile(name, namespace='robot3')
+    assert actuation_warnings(profile) == []
+    gate = next(n for n in profile.nodes if n.node_type == 'safety')
+    assert gate.resolve_topic('cmd_vel') == '/robot3/cmd_vel'
+
+
+def test_ungated_planner_is_warned_about_and_missing_model_refused(tmp_path):
+    profile = load_profile(write(tmp_path, MINIMAL))
+    (warning,) = actuation_warnings(profile)
+    assert '/planner publishes its commands on /cmd_vel, which no safety node gates' in warning
+    text = MINIMAL + '  inference:\n    type: inference\n    parameters: {model_path: nowhere.pt}\n'
+    with pytest.raises(ConfigError, match=r'inference\.parameters\.model_path: .*nowhere\.pt does not'):
+        check_files(load_profile(write(tmp_path, text)))
+
+
 def test_sim_profile_runs_the_simulator_closed_loop():
     profile = load_profile('sim')
-    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'planner'}
+    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'planner', 'safety'}
     model = profile.node('inference').parameters['model_path']
     assert model == str(package_root() / 'models/default_detector.pt')
     assert profile.node('planner').parameters['use_sim_time'] is True
@@ -78,8 +97,9 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
     bridged = {expand_topic(t.ros, profile.namespace, 'gz_bridge'): t.direction for t in profile.gz_bridge}
     assert bridged == {'/robot1/camera/image_raw': 'gz_to_ros', '/robot1/camera/camera_info': 'gz_to_ros',
                        '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/clock': 'gz_to_ros'}
-    planner = profile.node('planner')
-    assert planner.resolve_topic('cmd_vel') == '/robot1/cmd_vel'
+    # The planner talks to the safety gate; only the gate's cmd_vel reaches Gazebo.
+    assert profile.node('planner').resolve_topic('cmd_vel') == '/robot1/planner/cmd_vel'
+    assert profile.node('safety').resolve_topic('cmd_vel') == '/robot1/cmd_vel'
     assert '/camera@sensor_msgs/msg/Image[gz.msgs.Image' in profile.bridge_arguments()
     assert ('/camera', 'camera/image_raw') in profile.bridge_remappings()
     command = profile.bridge_command()
@@ -89,7 +109,7 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
 
 def test_usb_camera_profile_drives_a_real_base():
     profile = load_profile('usb_camera_diffdrive')
-    assert {n.node_type for n in profile.nodes} == {'camera', 'inference', 'planner'}
+    assert {n.node_type for n in profile.nodes} == {'camera', 'inference', 'planner', 'safety'}
     assert profile.use_sim_time is False and profile.dds_profile == 'robot'
 
 
@@ -108,7 +128,7 @@ def test_overrides_are_typed_and_checked(tmp_path, monkeypatch):
 
 def test_yaml_int_for_a_string_parameter_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"--set planner.target_class=0: parameter target_class: "
-                                          r"expected string, got 0"):
+                                          r"expected a string, got the number 0; quote it"):
         load_profile(write(tmp_path, MINIMAL), overrides=['planner.target_class=0'])
     profile = load_profile(write(tmp_path, MINIMAL), overrides=["planner.target_class='0'"])
     assert profile.node('planner').parameters['target_class'] == '0'

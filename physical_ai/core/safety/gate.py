@@ -67,8 +67,9 @@ class GateConfig:
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ConfigError(f'command source names must be unique, got {names}')
-        for name in ('cmd_timeout', 'deadman_timeout', 'startup_hold', 'max_linear_speed', 'max_reverse_speed',
-                     'max_lateral_speed', 'max_angular_speed', 'max_linear_accel', 'max_angular_accel'):
+        for name in ('cmd_timeout', 'deadman_timeout', 'startup_hold', 'max_linear_speed',
+                     'max_reverse_speed', 'max_lateral_speed', 'max_angular_speed', 'max_linear_accel',
+                     'max_angular_accel'):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
                 raise ConfigError(f'{name} must be a finite number >= 0, got {value}')
