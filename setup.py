@@ -9,11 +9,11 @@ PACKAGE = 'physical_ai'
 
 # Executables that ROS 2 tools find in lib/physical_ai (ros2 run, launch_ros Node actions).
 NODE_EXECUTABLES = {
-    'camera_node': 'physical_ai.nodes.camera_node:main',
-    'inference_node': 'physical_ai.nodes.inference_node:main',
-    'planner_node': 'physical_ai.nodes.planner_node:main',
-    'safety_node': 'physical_ai.nodes.safety_node:main',
-    'sim_node': 'physical_ai.nodes.sim_node:main',
+    'camera_node': 'physical_ai.nodes.entry:camera_node',
+    'inference_node': 'physical_ai.nodes.entry:inference_node',
+    'planner_node': 'physical_ai.nodes.entry:planner_node',
+    'safety_node': 'physical_ai.nodes.entry:safety_node',
+    'sim_node': 'physical_ai.nodes.entry:sim_node',
 }
 
 

@@ -10,7 +10,8 @@ SIGINT or SIGTERM stops everything within 5 s; the planner publishes its zero co
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+import contextlib
 from dataclasses import dataclass, field
 import importlib
 import os
@@ -39,6 +40,9 @@ from physical_ai.core.profiles import (
 REEXEC_MARK = 'PHYSICAL_AI_UP_ENV'
 STOP_GRACE = 3.5  # seconds children get after SIGINT before SIGKILL (the whole stop stays under 5 s)
 STABLE_AFTER = 60.0  # a child that ran this long (s) gets its restart budget back
+# Node types that always run in a process of their own, even when the rest share one: the safety
+# gate must keep publishing (zero) whatever happens to the process of the planner.
+OWN_PROCESS_TYPES = ('safety',)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--processes', action='store_true',
                         help='one process per node (default: all nodes in this process)')
     parser.add_argument('--max-restarts', type=int, default=3, metavar='N',
-                        help='with --processes: restarts of a crashed node before giving up '
+                        help='restarts of a crashed node process before giving up (every node with '
+                             '--processes, the safety gate always) '
                              '(default: %(default)s)')
     parser.add_argument('--list', action='store_true', help='list the shipped robot profiles and exit')
     parser.add_argument('--print', dest='show', action='store_true',
@@ -102,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(sys.executable, argv, env)
-    return run_single(profile)
+    return run_single(profile, args.max_restarts)
 
 
 def _argv(args: argparse.Namespace) -> list[str]:
@@ -144,30 +149,70 @@ def node_factory(node: NodeDescription) -> Callable[[], Any]:
     return make
 
 
-def run_single(profile: Profile) -> int:
-    """Run every node of the profile in this process until SIGINT/SIGTERM; return the exit code."""
-    # Importing the nodes (torch, MuJoCo) takes seconds: a Ctrl-C meanwhile is a clean stop too.
-    early: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _: early.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        from physical_ai.nodes.common import spin_nodes
+def run_single(profile: Profile, max_restarts: int = 3) -> int:
+    """Run the profile's nodes in this process until SIGINT/SIGTERM; return the exit code.
 
-        factories = [node_factory(node) for node in profile.nodes]
-    except ImportError as err:
-        _say(f'cannot load a node: {err}')
-        return 1
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if early:
-        _say(f'{signal.Signals(early[0]).name} before the nodes started; stopped (exit code 0)')
-        return 0
-    _say(f'robot {profile.name!r}: {", ".join(n.fully_qualified_name for n in profile.nodes)} '
-         f'in one process (pid {os.getpid()}); Ctrl-C stops')
-    code = spin_nodes(factories, args=['physical-ai'])
+    Safety gates (OWN_PROCESS_TYPES) still run as supervised child processes: they start first
+    and stop last, so the base hears the gate's zero after the planner has stopped.
+    """
+    gates = [n for n in profile.nodes if n.node_type in OWN_PROCESS_TYPES]
+    shared = [n for n in profile.nodes if n.node_type not in OWN_PROCESS_TYPES]
+    with _supervised(profile, gates, max_restarts) as supervisor:
+        # Importing the nodes (torch, MuJoCo) takes seconds: a Ctrl-C meanwhile is a clean stop too.
+        early: list[int] = []
+        previous = {sig: signal.signal(sig, lambda signum, _: early.append(signum))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            from physical_ai.nodes.common import spin_nodes
+
+            factories = [node_factory(node) for node in shared]
+        except ImportError as err:
+            _say(f'cannot load a node: {err}')
+            return 1
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if early:
+            _say(f'{signal.Signals(early[0]).name} before the nodes started; stopped (exit code 0)')
+            return 0
+        own = ', '.join(n.fully_qualified_name for n in gates)
+        own = f'; {own} in processes of their own' if gates else ''
+        _say(f'robot {profile.name!r}: {", ".join(n.fully_qualified_name for n in shared)} '
+             f'in one process (pid {os.getpid()}){own}; Ctrl-C stops')
+        code = spin_nodes(factories, args=['physical-ai'],
+                          stop_when=(lambda: supervisor.failed) if supervisor else None)
+        if supervisor is not None and supervisor.failed:
+            code = 1
     _say(f'stopped (exit code {code})')
     return code
+
+
+@contextlib.contextmanager
+def _supervised(profile: Profile, nodes: Sequence[NodeDescription], max_restarts: int
+                ) -> Iterator[Supervisor | None]:
+    """Run `nodes` as supervised child processes (in a thread) for the duration of the block."""
+    if not nodes:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix='physical_ai_up_'))
+    supervisor = Supervisor(_children(nodes, folder), profile.environment(), max_restarts=max_restarts)
+    thread = threading.Thread(target=supervisor.run, kwargs={'handle_signals': False}, daemon=True)
+    thread.start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
+        thread.join()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _children(nodes: Sequence[NodeDescription], folder: Path) -> list[Child]:
+    children = []
+    for node in nodes:
+        params_file = folder / f'{node.name}.yaml'
+        params_file.write_text(node.params_yaml())
+        children.append(Child(node.fully_qualified_name, node_command(node, params_file)))
+    return children
 
 
 # One process per node ------------------------------------------------------------------------
@@ -212,6 +257,7 @@ class Supervisor:
         self.grace = grace
         self._stop = threading.Event()
         self._signal: int | None = None
+        self.failed = False  # a child ran out of restarts
 
     def _start(self, child: Child) -> None:
         child.proc = subprocess.Popen(child.command, env=self.env, stdin=subprocess.DEVNULL,
@@ -225,9 +271,17 @@ class Supervisor:
         self._signal = signum
         self._stop.set()
 
-    def run(self) -> int:
-        """Supervise until a signal (exit code 0) or a child out of restarts (exit code 1)."""
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def stop(self) -> None:
+        """Ask `run` to stop every child and return."""
+        self._stop.set()
+
+    def run(self, handle_signals: bool = True) -> int:
+        """Supervise until a signal or `stop()` (exit code 0) or a child out of restarts (exit code 1).
+
+        `handle_signals` (main thread only) makes SIGINT and SIGTERM stop the children.
+        """
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} \
+            if handle_signals else {}
         code = 0
         try:
             for child in self.children:
@@ -235,6 +289,7 @@ class Supervisor:
             while not self._stop.is_set():
                 if not self._check():
                     code = 1
+                    self.failed = True
                     break
                 self._stop.wait(0.1)
         finally:
@@ -308,11 +363,7 @@ def run_processes(profile: Profile, max_restarts: int = 3) -> int:
     env = profile.environment()
     folder = Path(tempfile.mkdtemp(prefix='physical_ai_up_'))
     try:
-        children = []
-        for node in profile.nodes:
-            params_file = folder / f'{node.name}.yaml'
-            params_file.write_text(node.params_yaml())
-            children.append(Child(node.fully_qualified_name, node_command(node, params_file)))
+        children = _children(profile.nodes, folder)
         _say(f'robot {profile.name!r}: {len(children)} processes (runner pid {os.getpid()}); Ctrl-C stops')
         code = Supervisor(children, env, max_restarts=max_restarts).run()
     finally:

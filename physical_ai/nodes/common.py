@@ -162,12 +162,13 @@ def _key_values(items: Iterable[tuple[str, Any]]) -> list[KeyValue]:
 
 
 def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None = None,
-               threads: int | None = None) -> int:
+               threads: int | None = None, stop_when: Callable[[], bool] | None = None) -> int:
     """Create nodes, spin them in one multi-threaded executor until SIGINT/SIGTERM, shut down cleanly.
 
     rclpy's own signal handling would invalidate the context before nodes can say goodbye, so
     the signals only stop the loop here; then each node's `shutdown()` hook runs (the planner
     publishes its zero command there), nodes are destroyed and rclpy shuts down.
+    `stop_when`, checked every 0.1 s, ends the loop too (the runner's supervisor gave up).
     Returns the process exit code: 0 on a clean stop, 1 when a node could not start.
     """
     stop = threading.Event()
@@ -186,7 +187,7 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
             node = factory()
             nodes.append(node)
             executor.add_node(node)
-        while not stop.is_set() and rclpy.ok():
+        while not stop.is_set() and rclpy.ok() and not (stop_when and stop_when()):
             executor.spin_once(timeout_sec=0.1)
             if any(getattr(n, 'failed', False) for n in nodes):
                 code = 1
