@@ -23,6 +23,7 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose, VisionClass
 
 from physical_ai.core.detection import Detection, Detector, as_color, draw_detections, load_model
+from physical_ai.core.detection.model import error_line
 from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
@@ -276,8 +277,7 @@ class InferenceNode(LifecycleNode):
                 self._process(msg)
             except Exception as err:  # the worker must outlive any one frame
                 self._stats.bad('errors')
-                self.get_logger().error(f'frame failed: {type(err).__name__}: {err}',
-                                        throttle_duration_sec=WARN_PERIOD)
+                self.get_logger().error(f'frame failed: {error_line(err)}', throttle_duration_sec=WARN_PERIOD)
 
     def _process(self, msg: Image) -> None:
         detector = self._detector
@@ -318,8 +318,8 @@ class InferenceNode(LifecycleNode):
 
     def _latency_ms(self, msg: Image) -> float | None:
         stamp = msg.header.stamp
-        if stamp.sec == 0 and stamp.nanosec == 0:
-            return None
+        if stamp.sec < 0 or (stamp.sec == 0 and stamp.nanosec == 0):
+            return None  # unstamped, or before the epoch (rclpy's Time refuses those): no latency
         clock = self.get_clock()
         return (clock.now() - Time.from_msg(stamp, clock_type=clock.clock_type)).nanoseconds / 1e6
 

@@ -108,6 +108,14 @@ def test_nothing_seen_is_an_empty_array_with_the_header(ros, yolov8, camera):
     assert msg.detections == [] and msg.header == image.header
 
 
+def test_stamp_before_the_epoch_is_still_a_frame(ros, yolov8, camera):
+    start(ros, yolov8)
+    detections = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    image = scene(stamp=(-5, 0))
+    msg = feed(camera, image, detections)[0]
+    assert msg.header == image.header and len(msg.detections) == 2
+
+
 def test_torchvision_model_with_a_labels_file(ros, tmp_path, camera):
     path = tmp_path / 'tv.pt'
     samples.save_torchvision(path)

@@ -36,6 +36,17 @@ _ULTRALYTICS_TASKS = ('detect', 'segment', 'pose')
 _DEVICE_RE = re.compile(r'^(cpu|cuda)(?::(\d+))?$')
 
 
+# What a TorchScript forward raises: RuntimeError from operators, torch.jit.Error (not a
+# RuntimeError) for a `raise` inside the scripted code, with the TorchScript traceback as message.
+MODEL_ERRORS = (RuntimeError, torch.jit.Error)
+
+
+def error_line(err: BaseException) -> str:
+    """Return the one line of an exception that says what went wrong (TorchScript puts it last)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f'{type(err).__name__}: {lines[-1][:300] if lines else "(no message)"}'
+
+
 class ModelError(ConfigError):
     """A model file, its metadata or the device it should run on cannot be used."""
 
@@ -368,14 +379,14 @@ def _probe(model: Model, model_format: str) -> tuple[torch.Tensor, Any, ModelInf
     shape = 'x'.join(map(str, tensor.shape))
     try:
         output = model(tensor)
-    except RuntimeError as err:
+    except MODEL_ERRORS as err:
         if model_format not in ('auto', 'torchvision') or info.layout not in ('', 'torchvision'):
             raise _run_error(model, shape, err) from err
         # torchvision detectors take a list of [3, h, w] images.
         model.info = info = replace(info, call='list')
         try:
             output = model(tensor)
-        except RuntimeError as err2:
+        except MODEL_ERRORS as err2:
             model.info = replace(info, call='tensor')
             raise _run_error(model, shape, err) from err2
     hint = info.layout or ('' if model_format == 'auto' else model_format)
@@ -390,7 +401,7 @@ def _probe(model: Model, model_format: str) -> tuple[torch.Tensor, Any, ModelInf
 
 
 def _run_error(model: Model, shape: str, err: Exception) -> ModelError:
-    reason = str(err).strip().split('\n')[-1][:300]
+    reason = error_line(err)
     size = model.info.input_size
     told = f' (size from {model.info.source})' if size and model.info.source != 'output shapes' else ''
     return ModelError(f'model file {model.path} did not run on an input of shape {shape}{told}: {reason}; '
@@ -418,7 +429,7 @@ def _freeze(model: Model, probe: torch.Tensor, reference: Any) -> None:
         with torchscript_warnings():
             model.module = torch.jit.optimize_for_inference(torch.jit.freeze(loaded))
         output = model(probe)
-    except (RuntimeError, AttributeError, TypeError) as err:
+    except (*MODEL_ERRORS, AttributeError, TypeError) as err:
         model.module = loaded
         model.freeze_note = f'not frozen: {str(err).strip().splitlines()[0][:200]}'
         return

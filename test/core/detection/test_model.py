@@ -34,6 +34,15 @@ class Unrecognised(nn.Module):
         return x.mean(dim=(2, 3))
 
 
+class Raises(nn.Module):
+    """A model whose forward raises inside the scripted code (TorchScript raises torch.jit.Error)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[2] > 0:
+            raise ValueError('boom from forward')
+        return x
+
+
 def save_module(module, path, extra=None):
     with torchscript_warnings():
         torch.jit.save(torch.jit.script(module), str(path), _extra_files=extra or {})
@@ -116,6 +125,15 @@ def test_input_size_the_model_cannot_take_is_named(tmp_path):
     assert load_model(path, input_size=[320, 320]).info.input_size == (320, 320)
     with pytest.raises(ModelError, match=r'fixed.pt did not run on an input of shape 1x3x256x256'):
         load_model(path, input_size=[256, 256])
+
+
+def test_model_whose_forward_raises_is_one_line_naming_the_file(tmp_path):
+    path = save_module(Raises(), tmp_path / 'raises.pt')
+    with pytest.raises(ModelError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert len(message.splitlines()) == 1
+    assert message.startswith(f'model file {path} did not run') and 'boom from forward' in message
 
 
 def test_frozen_model_computes_what_the_loaded_one_does(tmp_path):
