@@ -18,7 +18,7 @@ from typing import Any
 
 
 def isolate_environment() -> int:
-    """Confine DDS to loopback, give this run its own ROS_DOMAIN_ID and a temporary log folder.
+    """Confine DDS to loopback, give this run its own ROS_DOMAIN_ID and temporary log and state folders.
 
     Must run before rclpy creates a participant. The domain is held with a lock file for the life
     of the process, so concurrent test runs on one machine never share a graph. Returns the id.
@@ -29,6 +29,8 @@ def isolate_environment() -> int:
     if not os.environ.get('PHYSICAL_AI_TEST_LOG_DIR'):
         os.environ['PHYSICAL_AI_TEST_LOG_DIR'] = tempfile.mkdtemp(prefix='physical_ai_ros_log_')
     os.environ['ROS_LOG_DIR'] = os.environ['PHYSICAL_AI_TEST_LOG_DIR']
+    # State the nodes keep (the safety gate's e-stop latch) stays out of the user's ~/.ros.
+    os.environ['ROS_HOME'] = os.path.join(os.environ['PHYSICAL_AI_TEST_LOG_DIR'], 'ros_home')
     os.environ.pop('ROS_LOCALHOST_ONLY', None)
     domain = claim_domain_id()
     os.environ['ROS_DOMAIN_ID'] = str(domain)

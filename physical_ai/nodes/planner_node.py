@@ -7,6 +7,7 @@ spin_nodes on SIGINT/SIGTERM) and again from `destroy_node()` when embedded else
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 import threading
 import time
@@ -20,6 +21,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Bool
 from vision_msgs.msg import Detection2DArray
@@ -71,20 +73,25 @@ class PlannerNode(Node):
             qos_overriding_options=overrides)
         self._marker_pub = self.create_publisher(
             MarkerArray, 'planner/target', QoSProfile(depth=1), qos_overriding_options=overrides)
-        # Newest detections only: an old frame is worth nothing to a moving robot.
+        self.callback_errors = 0
+        self.oversized = 0
+        # Newest detections only: an old frame is worth nothing to a moving robot. Taken serialized:
+        # rclpy needs seconds to turn a 10k-detection array into Python objects (holding this
+        # process), so the size is checked first and only what passes is deserialized.
         self.create_subscription(
-            Detection2DArray, 'detections', self._on_detections,
-            QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides)
-        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
+            Detection2DArray, 'detections', self._guarded(self._on_serialized_detections),
+            QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides,
+            raw=True)
+        self.create_subscription(CameraInfo, 'camera/camera_info', self._guarded(self._on_camera_info),
                                  sensor_qos(), qos_overriding_options=overrides)
-        self.create_subscription(Odometry, 'odom', self._on_odom, QoSProfile(depth=10),
+        self.create_subscription(Odometry, 'odom', self._guarded(self._on_odom), QoSProfile(depth=10),
                                  qos_overriding_options=overrides)
         self.create_subscription(
-            Bool, 'e_stop', self._on_e_stop,
+            Bool, 'e_stop', self._guarded(self._on_e_stop),
             QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE),
             qos_overriding_options=overrides)
-        self._timer = self.create_timer(1.0 / self._values['rate'], self._tick)
+        self._timer = self.create_timer(1.0 / self._values['rate'], self._guarded(self._tick))
         self._diagnostics = Diagnostics(self, 'planner', self._fill_diagnostics)
 
     # Parameters -------------------------------------------------------------------------------
@@ -115,8 +122,42 @@ class PlannerNode(Node):
 
     # Inputs -----------------------------------------------------------------------------------
 
+    def _guarded(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """Wrap a callback so that any failure is counted, logged and answered with a zero command.
+
+        A planner that raises would leave the base with its last command (or, in one process,
+        take the whole stack down); this one stays up and stops.
+        """
+        def guarded(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as err:  # the node must outlive any one message
+                with self._lock:
+                    self.callback_errors += 1
+                    self.last_problem = f'{callback.__name__} failed: {type(err).__name__}: {err}'
+                    self.plan = Plan(0.0, 0.0, 'stopped', 'internal error (see log)', halted=True)
+                    if not self._closed:
+                        self.planner.limiter.stop()
+                        self._publish(0.0, 0.0)
+                self.get_logger().error(f'{self.last_problem}; zero velocity published',
+                                        throttle_duration_sec=WARN_PERIOD)
+        guarded.__name__ = callback.__name__
+        return guarded
+
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_serialized_detections(self, data: bytes) -> None:
+        limit = self._values['max_message_bytes']
+        if len(data) > limit:
+            with self._lock:
+                self.oversized += 1
+                self.last_problem = f'detections message of {len(data)} bytes (max_message_bytes {limit})'
+            self.get_logger().warning(f'ignoring a {len(data)}-byte detections message ({self.oversized} so '
+                                      f'far): larger than max_message_bytes ({limit})',
+                                      throttle_duration_sec=WARN_PERIOD)
+            return
+        self._on_detections(deserialize_message(data, Detection2DArray))
 
     def _on_detections(self, msg: Detection2DArray) -> None:
         detections, problems = detections_from_msg(msg)
@@ -291,6 +332,8 @@ class PlannerNode(Node):
                 'e_stop_engagements': planner.e_stop.engage_count,
                 'camera_info': 'ok' if planner.intrinsics else 'missing',
                 'malformed_detections': self.malformed,
+                'oversized_messages': self.oversized,
+                'callback_errors': self.callback_errors,
                 'last_malformed': self.last_problem or 'none',
                 'cmd_linear': plan.linear,
                 'cmd_angular': plan.angular,

@@ -80,4 +80,9 @@ PARAMS: tuple[ParamSpec, ...] = (
               'velocity measured by odom (when fresh).', choices=('open_loop', 'closed_loop')),
     ParamSpec('odom_timeout', 0.5, 'Odometry older than this (s) is not used for closed_loop.',
               min_value=0.01, max_value=60.0),
+    # Input bounds
+    ParamSpec('max_message_bytes', 65536,
+              'Detections messages larger than this (serialized bytes; about 150 detections) are '
+              'ignored unread, so that no message can hold the planner for long.',
+              min_value=1024, max_value=64 * 1024 * 1024),
 )

@@ -293,3 +293,34 @@ def test_process_publishes_zero_on_shutdown(ros, spawn, sig):
     last = cmds.messages[-1]
     assert (last.linear.x, last.angular.z) == (0.0, 0.0), proc.output()
     assert 'zero velocity published on shutdown' in proc.output()
+
+
+def huge_array(count):
+    msg = detection_array(0.0, [FAR_BALL_AHEAD])
+    msg.detections = msg.detections * count
+    return msg
+
+
+def test_absurd_box_and_huge_arrays_do_not_stop_the_commands(ros):
+    cmds = ros.collect(Twist, 'cmd_vel', qos=10)
+    diags = ros.collect(DiagnosticArray, '/diagnostics', qos=10)
+    feeder = Feeder(ros)
+    # size_y 1e-310 once overflowed the distance to inf and took the node down.
+    feeder.boxes = [FAR_BALL_AHEAD, ('ball', 0.95, 320.0, 240.0, 10.0, 1e-310)]
+    node = ros.add(PlannerNode(context=ros.context, parameter_overrides=FAST))
+    cmds.wait(20, timeout=30.0)
+    flood = ros.node('flood').create_publisher(Detection2DArray, 'detections', 10)
+    ros.wait_until(lambda: flood.get_subscription_count() > 0, timeout=10.0)
+    big = huge_array(10_000)
+    start = time.monotonic()
+    cmds.clear()
+    for _ in range(5):
+        flood.publish(big)
+        time.sleep(1.0)
+    gaps = [b - a for a, b in zip([start, *cmds.times], cmds.times, strict=False)]
+    assert len(cmds.messages) >= 40 and max(gaps) <= 0.5
+    assert all(math.isfinite(m.linear.x) and math.isfinite(m.angular.z) for m in cmds.messages)
+    diag = diags.wait(1, timeout=10.0, predicate=lambda m: is_planner_diag(m)
+                      and diag_values(m)['oversized_messages'] != '0')[0]
+    assert int(diag_values(diag)['oversized_messages']) >= 1
+    assert node.oversized >= 1
