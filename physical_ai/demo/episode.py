@@ -93,6 +93,11 @@ def runner_command(config: EpisodeConfig) -> list[str]:
         cmd += ['--processes', '--max-restarts', '0']
     for text in config.runner_overrides():
         cmd += ['--set', text]
+    # A simulated episode starts from a released e-stop of its own, not the robot's saved latch.
+    for node in check_profile(config).nodes:
+        if node.node_type == 'safety':
+            state = config.out_dir.resolve() / f'{config.stem}.{node.name}.e_stop.json'
+            cmd += ['--set', f'{node.name}.state_file={state}']
     return cmd
 
 
@@ -319,7 +324,9 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
     say = config.print_progress or (lambda text: None)
     profile, criteria, target = episode_setup(config)
     planner, sim = _node_of(profile, 'planner'), _node_of(profile, 'sim')
-    cmd_type = TwistStamped if _param(planner, 'stamped') else Twist
+    # The base hears the safety gate (the last node before it) where the profile has one.
+    base_side = next((n for n in profile.nodes if n.node_type == 'safety'), planner)
+    cmd_type = TwistStamped if _param(base_side, 'stamped') else Twist
     config.out_dir.mkdir(parents=True, exist_ok=True)
     log_path = config.out_dir / f'{config.stem}.log'
     judge = Judge(criteria, target)

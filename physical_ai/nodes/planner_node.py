@@ -86,9 +86,10 @@ class PlannerNode(Node):
                                  sensor_qos(), qos_overriding_options=overrides)
         self.create_subscription(Odometry, 'odom', self._guarded(self._on_odom), QoSProfile(depth=10),
                                  qos_overriding_options=overrides)
+        # Best effort matches every e-stop publisher; the safety gate is the one that must hear them all.
         self.create_subscription(
             Bool, 'e_stop', self._guarded(self._on_e_stop),
-            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT,
                        durability=DurabilityPolicy.VOLATILE),
             qos_overriding_options=overrides)
         self._timer = self.create_timer(1.0 / self._values['rate'], self._guarded(self._tick))

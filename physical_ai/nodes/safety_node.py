@@ -31,13 +31,13 @@ from physical_ai.params.safety import PARAMS
 
 WARN_PERIOD = 2.0  # seconds between repeats of a per-message warning
 INPUT_TYPES = {'Twist': Twist, 'TwistStamped': TwistStamped}
-# Every kind of e-stop publisher is heard: best effort + volatile matches any publisher (live
-# samples), reliable + volatile makes reliable publishers' samples reliable, and reliable +
-# transient local receives what a transient-local publisher holds for late joiners.
+# Every kind of e-stop publisher is heard: best effort + volatile matches any publisher, reliable
+# + volatile makes a reliable publisher's samples reliable. No transient-local subscription: it
+# would be incompatible with every volatile publisher (`ros2 topic pub` included), which then
+# warns "No messages will be sent to it" on an e-stop; a restart finds its state in the file.
 E_STOP_QOS = (
     (ReliabilityPolicy.BEST_EFFORT, DurabilityPolicy.VOLATILE),
     (ReliabilityPolicy.RELIABLE, DurabilityPolicy.VOLATILE),
-    (ReliabilityPolicy.RELIABLE, DurabilityPolicy.TRANSIENT_LOCAL),
 )
 
 

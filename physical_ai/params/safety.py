@@ -29,8 +29,8 @@ PARAMS: tuple[ParamSpec, ...] = (
               '$ROS_HOME/physical_ai/<namespace>_<node>.e_stop.json (ROS_HOME defaults to ~/.ros).',
               read_only=True),
     ParamSpec('startup_hold', 1.0,
-              'Zero velocity for this long (s) after start, so that e-stops held by transient-local '
-              'publishers arrive (discovery) before any command passes.',
+              'Zero velocity for this long (s) after start, so that e-stop publishers are discovered '
+              'and heard before any command passes.',
               min_value=0.0, max_value=60.0, read_only=True),
     ParamSpec('deadman_timeout', 0.0,
               'Deadman mode: without a true on heartbeat (std_msgs/Bool) within this many seconds '

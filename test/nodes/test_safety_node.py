@@ -137,17 +137,6 @@ def test_e_stop_survives_its_source_leaving_and_a_kill_9_of_the_gate(ros, spawn,
     cmds.wait(1, timeout=5.0, predicate=lambda m: m.linear.x > 0.2)
 
 
-def test_transient_local_e_stop_held_before_the_gate_starts_engages_it(ros, spawn, tmp_path):
-    cmds = ros.collect(Twist, 'cmd_vel', qos=10)
-    Source(ros)
-    pub = ros.node('e_stop_latched').create_publisher(
-        Bool, 'e_stop', e_stop_qos(durability=DurabilityPolicy.TRANSIENT_LOCAL))
-    pub.publish(Bool(data=True))
-    spawn(gate_command(tmp_path / 'e_stop.json'), name='gate')
-    cmds.wait(30, timeout=30.0)
-    assert all(m.linear.x == 0.0 for m in cmds.messages)
-
-
 def test_higher_priority_source_and_stamped_types(ros, spawn, tmp_path):
     cmds = ros.collect(TwistStamped, 'cmd_vel', qos=10)
     Source(ros, linear=0.3)
