@@ -50,6 +50,7 @@ def test_e_stop_survives_kill_9_of_every_node_but_the_simulator(stack, watch):
     sent = watch.e_stop(True)  # a reliable publisher that leaves right after
     watch.wait_until(lambda: first_zero_after(watch.commands_since(sent), sent) is not None, 5.0, 'zero')
     zero = first_zero_after(watch.commands_since(sent), sent)
+    print(f'e-stop (reliable, publisher left): first zero command after {zero - sent:.3f} s')
     assert zero - sent <= 0.5
 
     before = stack.children()
@@ -64,11 +65,16 @@ def test_e_stop_survives_kill_9_of_every_node_but_the_simulator(stack, watch):
     window = watch.commands_since(sent + 0.5)
     assert len(window) >= 40
     nonzero = [c for c in window if c[1] != 0.0 or c[2] != 0.0]
+    print(f'after SIGKILL of inference, planner, safety and their restarts: {len(window)} commands, '
+          f'{len(nonzero)} non-zero, {watch.detections_since(sent)} detections messages while engaged')
     assert nonzero == [], f'{len(nonzero)} non-zero commands while engaged\n' + stack.output()[-3000:]
     assert watch.detections_since(held) > 0  # perception was alive all along
 
     released = watch.e_stop(False)
     moving(watch, released, 30.0, 'motion after the explicit release')
+    resumed = next(c[0] for c in watch.commands_since(released) if c[1] != 0.0 or c[2] != 0.0)
+    print(f'explicit release: moving again after {resumed - released:.3f} s; restarts {stack.restarts()}, '
+          f'crashes {len(stack.crashes())}')
     assert stack.crashes() == []
 
 
@@ -78,7 +84,9 @@ def test_best_effort_e_stop_floods_and_clock_loss(stack, watch):
 
     sent = watch.e_stop(True, best_effort=True)
     watch.wait_until(lambda: first_zero_after(watch.commands_since(sent), sent) is not None, 5.0, 'zero')
-    assert first_zero_after(watch.commands_since(sent), sent) - sent <= 0.5
+    reaction = first_zero_after(watch.commands_since(sent), sent) - sent
+    print(f'best-effort e-stop: first zero command after {reaction:.3f} s')
+    assert reaction <= 0.5
     released = watch.e_stop(False, best_effort=True)
     moving(watch, released, 30.0, 'motion after the release')
 
@@ -87,6 +95,7 @@ def test_best_effort_e_stop_floods_and_clock_loss(stack, watch):
         watch.flood()
         time.sleep(1.0)
     times = [start] + [c[0] for c in watch.commands_since(start)]
+    print(f'five 10k-detection arrays in 5 s: {len(times) - 1} commands, worst gap {max(gaps(times)):.3f} s')
     assert max(gaps(times)) <= 0.5
 
     sim = stack.children()['sim']
@@ -97,6 +106,8 @@ def test_best_effort_e_stop_floods_and_clock_loss(stack, watch):
     finally:
         os.kill(sim, signal.SIGCONT)
     during = [c for c in watch.commands_since(stopped) if c[0] < stopped + 2.0]
+    print(f'/clock stopped for 2 s: {len(during)} commands, worst gap '
+          f'{max(gaps([stopped] + [c[0] for c in during])):.3f} s, last {during[-1][1:] if during else None}')
     assert max(gaps([stopped] + [c[0] for c in during])) <= 0.5  # the gate kept talking
     late = [c for c in during if c[0] > stopped + 1.0]
     assert late and all(c[1] == 0.0 and c[2] == 0.0 for c in late)  # and said zero

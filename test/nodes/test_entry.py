@@ -1,0 +1,19 @@
+"""Node executables stop quietly on a signal while they are still importing torch or MuJoCo."""
+
+from pathlib import Path
+import signal
+import sys
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_start_up_exits_0_without_a_traceback(spawn, sig):
+    proc = spawn([str(Path(sys.executable).parent / 'inference_node')], name='inference_early')
+    time.sleep(0.5)  # importing torch takes seconds: the signal lands in the middle of it
+    code = proc.stop(sig, timeout=20.0)
+    out = proc.output()
+    assert code == 0, out
+    assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
+    assert f'{sig.name} during start-up: stopped before any node was created' in out
