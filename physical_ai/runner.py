@@ -40,6 +40,7 @@ from physical_ai.core.profiles import (
 REEXEC_MARK = 'PHYSICAL_AI_UP_ENV'
 STOP_GRACE = 3.5  # seconds children get after SIGINT before SIGKILL (the whole stop stays under 5 s)
 STABLE_AFTER = 60.0  # a child that ran this long (s) gets its restart budget back
+MAX_BACKOFF = 8.0  # s: the longest wait before a restart, however often a child died
 # Node types that always run in a process of their own, even when the rest share one: the safety
 # gate must keep publishing (zero) whatever happens to the process of the planner.
 OWN_PROCESS_TYPES = ('safety',)
@@ -315,7 +316,7 @@ class Supervisor:
                 _say(f'{child.name} (pid {child.proc.pid}) {how}; giving up after {child.restarts} '
                      'restart(s), stopping everything')
                 return False
-            delay = self.backoff * 2 ** child.restarts
+            delay = min(self.backoff * 2 ** child.restarts, MAX_BACKOFF)
             child.restarts += 1
             child.restart_at = now + delay
             _say(f'{child.name} (pid {child.proc.pid}) {how}; restarting in {delay:.1f} s '

@@ -71,6 +71,11 @@ class Figures:
     clock_stops: int = 0
     detections: int = 0
     notes: list[str] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)  # (monotonic, what was injected)
+
+    def mark(self, what: str) -> None:
+        """Note an injected fault, so that a gap can be traced to what came before it."""
+        self.events.append((time.monotonic(), what))
 
 
 class Stack:
@@ -266,10 +271,8 @@ class Watch:
         time.sleep(0.2)  # discovery both ways: a best-effort sample sent earlier may be dropped
         sent = time.monotonic()
         pub.publish(Bool(data=value))
-        if not best_effort:
-            from rclpy.duration import Duration
-
-            pub.wait_for_all_acked(Duration(seconds=2.0))
+        # No wait_for_all_acked: it holds the GIL (stalling this process's own subscriptions)
+        # for its whole timeout when a killed gate's reader is still in the graph.
         time.sleep(linger)
         self.executor.remove_node(node)
         node.destroy_node()  # the source goes away: nobody will send false from it
@@ -355,9 +358,13 @@ def run(args: argparse.Namespace) -> int:
     all_gaps = gaps(times)
     figures.commands = len(commands)
     figures.worst_gap = max(all_gaps, default=0.0)
-    figures.worst_gap_gate_alive = max(
-        (g for t, g in zip(times, all_gaps, strict=False)
-         if not any(a - 0.1 <= t <= b for a, b in gate_down)), default=0.0)
+    alive = [(g, t) for t, g in zip(times, all_gaps, strict=False)
+             if not any(a - 0.1 <= t + g and t <= b for a, b in gate_down)]
+    figures.worst_gap_gate_alive = max((g for g, _ in alive), default=0.0)
+    for g, t in sorted(alive, reverse=True)[:3]:
+        before = [what for at, what in figures.events if at <= t]
+        figures.notes.append(f'gap {g:.3f} s while the gate ran, {t - times[0]:.1f} s in, after '
+                             f'{before[-1] if before else "nothing injected"}')
     figures.nonzero_while_engaged = nonzero_while_engaged(commands, engagements)
     figures.engagements = len(engagements)
     reactions = [e.zero_at - e.sent for e in engagements if e.zero_at is not None]
@@ -378,15 +385,18 @@ def _cycle(stack: Stack, watch: Watch, engagements: list[Engagement], gate_down:
     # Each cycle starts the scenario afresh (the robot far from its target): the simulator is
     # killed like any node and restarted by the runner.
     pids = stack.children()
+    figures.mark('SIGKILL sim')
     stack.kill('sim')
     figures.kills += 1
     stack.wait_for_children(['sim'], exclude=pids)
     fresh = time.monotonic()
     watch.wait_until(lambda: watch.moving_since(fresh), 60.0, 'motion after the simulator restart')
+    figures.mark('e-stop true (reliable)')
     e = Engagement('reliable, then the publisher leaves', watch.e_stop(True))
     engagements.append(e)
     pids = stack.children()
     killed_at = time.monotonic()
+    figures.mark(f'SIGKILL {victim}')
     stack.kill(victim)
     figures.kills += 1
     stack.wait_for_children([victim], exclude=pids)
@@ -398,20 +408,25 @@ def _cycle(stack: Stack, watch: Watch, engagements: list[Engagement], gate_down:
     watch.wait_until(lambda: watch.detections_since(after) >= 5, 60.0, 'detections after the restart')
     time.sleep(2.0)
     e.zero_at = first_zero_after(watch.commands_since(0.0), e.sent)
+    figures.mark('e-stop false')
     e.released = watch.e_stop(False)
     watch.wait_until(lambda: watch.moving_since(e.released), 30.0, 'motion after the release')
     figures.resumed += 1
     for _ in range(3):
+        figures.mark('10k-detection flood')
         watch.flood()
         figures.floods += 1
         time.sleep(1.0)
+    figures.mark('e-stop true (best effort)')
     be = Engagement('best effort', watch.e_stop(True, best_effort=True))
     engagements.append(be)
     time.sleep(1.5)
     be.zero_at = first_zero_after(watch.commands_since(0.0), be.sent)
+    figures.mark('e-stop false')
     be.released = watch.e_stop(False)
     sim = stack.children().get('sim')
     if sim is not None:
+        figures.mark('SIGSTOP sim (/clock stops)')
         os.kill(sim, signal.SIGSTOP)  # /clock stops: the gate must still zero the base
         figures.clock_stops += 1
         time.sleep(2.0)
@@ -446,5 +461,5 @@ def _print(f: Figures, code: int) -> None:
     for key, value in rows:
         print(f'  {key:<{width}}  {value}')
     for note in f.notes:
-        if note.startswith('aborted'):
+        if note.startswith(('aborted', 'gap')):
             print(f'  {note}')
