@@ -1,12 +1,13 @@
 """Run the stack against Gazebo: `ros2 launch physical_ai gazebo.launch.py` (Gazebo itself already running).
 
-Includes robot.launch.py with the `gazebo` profile and use_sim_time true, and starts the
+Includes robot.launch.py with the `gazebo` profile and use_sim_time (default true), and starts the
 ros_gz_bridge parameter_bridge for the topics the profile's `gz_bridge` section lists (camera,
 camera_info, cmd_vel, odom, /clock), renamed to the topics the nodes use. When ros_gz_bridge is not
 installed it says so and prints the bridge command to run once it is.
 """
 
 import os
+import shlex
 
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch.actions import (
@@ -34,9 +35,18 @@ ARGUMENTS = (
     ('robot', 'gazebo', 'Robot profile with a gz_bridge section (default: gazebo).'),
     ('namespace', '', 'Namespace for every node and the bridged topics, e.g. robot1 (empty: the '
                       'profile\'s).'),
+    ('use_sim_time', 'true', 'true: every node and the bridge run on Gazebo\'s /clock (bridged); false: '
+                             'wall-clock time.'),
     ('model_path', '', 'TorchScript model file for the inference node (empty: the profile\'s).'),
     ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz.'),
 )
+
+
+def _sim_time(context):
+    text = LaunchConfiguration('use_sim_time').perform(context).strip().lower()
+    if text not in ('true', 'false'):
+        raise RuntimeError(f'gazebo.launch.py: use_sim_time:={text} is not accepted; use true or false')
+    return text == 'true'
 
 
 def bridge_setup(context, *args, **kwargs):
@@ -44,7 +54,7 @@ def bridge_setup(context, *args, **kwargs):
     namespace = LaunchConfiguration('namespace').perform(context).strip()
     try:
         profile = load_profile(LaunchConfiguration('robot').perform(context), namespace=namespace or None,
-                               use_sim_time=True)
+                               use_sim_time=_sim_time(context))
     except ConfigError as err:
         raise RuntimeError(f'gazebo.launch.py: {err}') from None
     if not profile.gz_bridge:
@@ -56,11 +66,11 @@ def bridge_setup(context, *args, **kwargs):
         return [LogInfo(msg='gazebo.launch.py: ros_gz_bridge is NOT installed, so no Gazebo topic is '
                             'bridged (camera, camera_info, cmd_vel, odom, /clock). Install it '
                             '(apt install ros-$ROS_DISTRO-ros-gz-bridge) or run a bridge yourself: '
-                            + ' '.join(profile.bridge_command()))]
+                            + shlex.join(profile.bridge_command()))]
     group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []
     group.append(Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_bridge',
                       arguments=profile.bridge_arguments(), remappings=profile.bridge_remappings(),
-                      parameters=[{'use_sim_time': True}], output='screen'))
+                      parameters=[{'use_sim_time': profile.use_sim_time}], output='screen'))
     return [GroupAction(group, scoped=True)]
 
 
@@ -75,7 +85,7 @@ def generate_launch_description():
             launch_arguments={
                 'robot': LaunchConfiguration('robot'),
                 'namespace': LaunchConfiguration('namespace'),
-                'use_sim_time': 'true',
+                'use_sim_time': LaunchConfiguration('use_sim_time'),
                 'model_path': LaunchConfiguration('model_path'),
                 'rviz': LaunchConfiguration('rviz'),
             }.items()),
