@@ -37,6 +37,8 @@ RECORDED_TOPICS: dict[str, TopicOptions] = {
     'sim/ground_truth': TopicOptions(),
     'sim/pose': TopicOptions(),
     'odom': TopicOptions(),
+    '/tf': TopicOptions(),
+    '/tf_static': TopicOptions(),
     'cmd_vel': TopicOptions(),
     'planner/target': TopicOptions(max_rate=5.0),
     '/diagnostics': TopicOptions(),
