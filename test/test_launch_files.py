@@ -202,16 +202,22 @@ def test_rviz_without_rviz2_stops_before_any_node_starts():
     assert 'rviz2 is not installed' in ast.unparse(handler.handlers[0])
 
 
-def test_rviz_config_shows_camera_detections_and_target():
+def test_rviz_config_shows_the_robot_in_the_world():
     config = yaml.safe_load((ROOT / 'config/rviz/physical_ai.rviz').read_text())
     manager = config['Visualization Manager']
     displays = {d['Class']: [] for d in manager['Displays']}
     for d in manager['Displays']:
-        if 'Topic' in d:
-            displays[d['Class']].append(d['Topic']['Value'])
-    assert displays['rviz_default_plugins/Image'] == ['camera/image_raw', 'detections/image']
+        topic = d.get('Topic') or d.get('Description Topic')
+        if topic:
+            displays[d['Class']].append(topic['Value'])
+    assert manager['Global Options']['Fixed Frame'] == 'odom'
+    assert displays['rviz_default_plugins/Camera'] == ['camera/image_raw']
+    assert displays['rviz_default_plugins/Image'] == ['detections/image']
     assert displays['rviz_default_plugins/MarkerArray'] == ['planner/target']
-    assert manager['Global Options']['Fixed Frame'] in ('camera_optical_frame', 'base_link')
+    assert displays['rviz_default_plugins/Odometry'] == ['odom']
+    assert displays['rviz_default_plugins/RobotModel'] == ['robot_description']
+    assert 'rviz_default_plugins/TF' in displays
+    assert all(not t.startswith('/') for topics in displays.values() for t in topics)  # namespaced
 
 
 def test_launch_and_config_are_installed():

@@ -2,12 +2,14 @@
 
 Checked on the running stack: a chain of transforms from odom to the images' frame_id, odom ->
 base_link on /tf equal to /odom at the same stamp, the camera mount on /tf_static (transient
-local, so a late subscriber gets it), and planner markers only in frames connected to odom.
+local, so a late subscriber gets it), planner markers only in frames connected to odom, and
+every display of the shipped rviz config served (`physical-ai rviz-check`).
 """
 
 import json
 import math
 import signal
+import subprocess
 import warnings
 
 from nav_msgs.msg import Odometry
@@ -100,6 +102,12 @@ def test_sim_profile_publishes_the_tf_tree(ros, spawn, tmp_path):
     frames = {m.header.frame_id for a in markers.messages for m in a.markers if m.action == Marker.ADD}
     assert frames == {'camera_optical_frame', 'base_link'}
     assert all(connected(tree, frame, 'odom') for frame in frames)
+
+    # Every display of the shipped rviz config gets data from this graph, with a QoS that matches.
+    checked = subprocess.run(python_command('-m', 'physical_ai.cli', 'rviz-check', '--robot', 'sim',
+                                            '--timeout', '30'), capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert 'every display gets data' in checked.stdout
     assert runner.stop(signal.SIGINT, timeout=10.0) == 0, runner.output()[-3000:]
 
 
