@@ -13,6 +13,7 @@ NODE_EXECUTABLES = {
     'inference_node': 'physical_ai.nodes.inference_node:main',
     'planner_node': 'physical_ai.nodes.planner_node:main',
     'sim_node': 'physical_ai.nodes.sim_node:main',
+    'camera_mount_node': 'physical_ai.nodes.camera_mount_node:main',
 }
 
 

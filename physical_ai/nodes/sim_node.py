@@ -33,10 +33,11 @@ from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2DArray
 
 from physical_ai.core.errors import ConfigError
+from physical_ai.core.frames import Frames, static_tf_msg
 from physical_ai.core.image import array_to_image
 from physical_ai.core.sim import gl
 from physical_ai.core.sim.camera import CameraSpec, camera_info_msg
-from physical_ai.core.sim.frames import Frames, camera_mount
+from physical_ai.core.sim.frames import camera_mount
 from physical_ai.core.sim.messages import (
     clock_msg,
     ground_truth_msg,
@@ -44,7 +45,6 @@ from physical_ai.core.sim.messages import (
     odometry_msg,
     pose_msg,
     stamp,
-    static_tf_msg,
 )
 from physical_ai.core.sim.robot import BaseLimits
 from physical_ai.core.sim.scenario import load_scenario

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
+from physical_ai.core.frames import FixedTransform, Frames
 from physical_ai.core.sim.camera import CameraSpec
-from physical_ai.core.sim.frames import FixedTransform, Frames, camera_mount
+from physical_ai.core.sim.frames import camera_mount
 from physical_ai.core.sim.world import ROBOT_RADIUS, WHEEL_RADIUS, WHEEL_SEPARATION
 
 ROBOT_NAME = 'physical_ai_sim'

@@ -14,14 +14,14 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import PoseStamped, TransformStamped
+from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
-from physical_ai.core.sim.frames import FixedTransform, yaw_quaternion
+from physical_ai.core.frames import transform_msg, yaw_quaternion
 
 if TYPE_CHECKING:  # importing them loads mujoco, whose GL backend the node chooses first
     from physical_ai.core.sim.render import Truth
@@ -98,26 +98,9 @@ def ground_truth_msg(truths: Iterable[Truth], header: Header) -> Detection2DArra
     return msg
 
 
-def _transform(parent: str, child: str, time_ns: int, translation: tuple[float, float, float],
-               rotation: tuple[float, float, float, float]) -> TransformStamped:
-    msg = TransformStamped()
-    msg.header.stamp = stamp(time_ns)
-    msg.header.frame_id = parent
-    msg.child_frame_id = child
-    t, r = msg.transform.translation, msg.transform.rotation
-    t.x, t.y, t.z = (float(v) for v in translation)
-    r.x, r.y, r.z, r.w = (float(v) for v in rotation)
-    return msg
-
-
 def odom_tf_msg(state: SimState, time_ns: int, odom_frame: str = 'odom',
                 base_frame: str = 'base_link') -> TFMessage:
     """Return odom -> base_link of a state for /tf: the very pose and stamp of `odometry_msg`."""
     pose, rotation = (state.odom_x, state.odom_y, 0.0), yaw_quaternion(state.odom_yaw)
-    return TFMessage(transforms=[_transform(odom_frame, base_frame, time_ns, pose, rotation)])
+    return TFMessage(transforms=[transform_msg(odom_frame, base_frame, time_ns, pose, rotation)])
 
-
-def static_tf_msg(transforms: Iterable[FixedTransform], time_ns: int = 0) -> TFMessage:
-    """Return fixed transforms (the camera mount) as one /tf_static message."""
-    return TFMessage(transforms=[_transform(t.parent, t.child, time_ns, t.translation, t.rotation)
-                                 for t in transforms])

@@ -5,18 +5,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from physical_ai.core.frames import OPTICAL_ROTATION, Frames, rpy_quaternion, static_tf_msg, yaw_quaternion
 from physical_ai.core.sim.camera import CameraSpec
 from physical_ai.core.sim.description import robot_urdf
-from physical_ai.core.sim.frames import OPTICAL_ROTATION, Frames, camera_mount, yaw_quaternion
-from physical_ai.core.sim.messages import static_tf_msg
-
-
-def rpy_quaternion(roll, pitch, yaw):
-    cr, sr = math.cos(roll / 2), math.sin(roll / 2)
-    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
-    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
-    return (sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy,
-            cr * cp * sy - sr * sp * cy, cr * cp * cy + sr * sp * sy)
+from physical_ai.core.sim.frames import camera_mount
 
 
 @pytest.mark.parametrize('pitch', [0.0, 0.3, -0.2])
@@ -26,6 +18,9 @@ def test_mount_rotations_agree_with_their_rpy(pitch):
     assert rpy_quaternion(*mount.rpy) == pytest.approx(mount.rotation)
     assert rpy_quaternion(*optical.rpy) == pytest.approx(OPTICAL_ROTATION)
     assert yaw_quaternion(math.pi) == pytest.approx((0.0, 0.0, 1.0, 0.0))
+    assert rpy_quaternion(0.0, 0.0, 0.7) == pytest.approx(yaw_quaternion(0.7))
+    half = pitch / 2
+    assert rpy_quaternion(0.0, pitch, 0.0) == pytest.approx((0.0, math.sin(half), 0.0, math.cos(half)))
 
 
 def test_urdf_joints_are_the_static_transforms():
