@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3.11
 INTERFACES := $(shell find interfaces -type f 2>/dev/null)
 # Files installed under share/physical_ai: a new one is linked in by the next `make`.
-DATA := $(shell find launch config models description -type f 2>/dev/null)
+DATA := $(shell find launch config models -type f 2>/dev/null)
 
 .PHONY: setup demo test lint bench clean
 

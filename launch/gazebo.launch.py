@@ -1,17 +1,26 @@
-"""Run the stack against Gazebo: `ros2 launch physical_ai gazebo.launch.py` (Gazebo itself already running).
+"""Run the stack against Gazebo: `ros2 launch physical_ai gazebo.launch.py [world:=demo]`.
+
+With world:=SCENARIO it writes that scenario's world and robot as SDF (physical_ai.gazebo_world,
+from the scenario file the embedded simulator reads) and starts `gz sim -r` on it; without, Gazebo
+must already run with a world of yours.
 
 Includes robot.launch.py with the `gazebo` profile and use_sim_time (default true), and starts the
 ros_gz_bridge parameter_bridge for the topics the profile's `gz_bridge` section lists (camera,
 camera_info, cmd_vel, odom, /clock), renamed to the topics the nodes use. When ros_gz_bridge is not
-installed it says so and prints the bridge command to run once it is.
+installed it says so and prints the bridge command to run once it is; world:=... without the `gz`
+command stops the launch before any node starts.
 """
 
 import os
+from pathlib import Path
 import shlex
+import shutil
+import tempfile
 
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch.actions import (
     DeclareLaunchArgument,
+    ExecuteProcess,
     GroupAction,
     IncludeLaunchDescription,
     LogInfo,
@@ -30,6 +39,7 @@ except ImportError:  # Humble spells it PushRosNamespace
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.profiles import load_profile
+from physical_ai.gazebo_world import write_world
 
 ARGUMENTS = (
     ('robot', 'gazebo', 'Robot profile with a gz_bridge section (default: gazebo).'),
@@ -39,6 +49,9 @@ ARGUMENTS = (
                              'wall-clock time.'),
     ('model_path', '', 'TorchScript model file for the inference node (empty: the profile\'s).'),
     ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz.'),
+    ('world', '', 'Scenario to start gz sim on (a name in config/scenarios such as demo, or a YAML path), '
+                  'written as an SDF world with the robot; empty: Gazebo already runs your world.'),
+    ('seed', '0', 'Seed of the generated world (positions, sizes, colours), as the simulator\'s seed.'),
 )
 
 
@@ -47,6 +60,26 @@ def _sim_time(context):
     if text not in ('true', 'false'):
         raise RuntimeError(f'gazebo.launch.py: use_sim_time:={text} is not accepted; use true or false')
     return text == 'true'
+
+
+def world_setup(context, *args, **kwargs):
+    """Return `gz sim` on the generated world of world:=SCENARIO, or nothing when world is empty."""
+    world = LaunchConfiguration('world').perform(context).strip()
+    if not world:
+        return []
+    if shutil.which('gz') is None:
+        raise RuntimeError(f'gazebo.launch.py: world:={world} needs Gazebo (the gz command), which is not '
+                           'installed (apt install ros-$ROS_DISTRO-ros-gz); no node was started')
+    seed = LaunchConfiguration('seed').perform(context).strip()
+    try:
+        paths = write_world(world, int(seed), Path(tempfile.mkdtemp(prefix='physical_ai_gz_')),
+                            LaunchConfiguration('robot').perform(context))
+    except ValueError:
+        raise RuntimeError(f'gazebo.launch.py: seed:={seed} is not an integer') from None
+    except ConfigError as err:
+        raise RuntimeError(f'gazebo.launch.py: {err}') from None
+    return [LogInfo(msg=f'gazebo.launch.py: world {paths["world"]}'),
+            ExecuteProcess(cmd=['gz', 'sim', '-r', str(paths['world'])], name='gz_sim', output='screen')]
 
 
 def bridge_setup(context, *args, **kwargs):
@@ -80,6 +113,7 @@ def generate_launch_description():
     return LaunchDescription([
         *(DeclareLaunchArgument(name, default_value=default, description=description)
           for name, default, description in ARGUMENTS),
+        OpaqueFunction(function=world_setup),  # first: a missing gz stops the launch before any node
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(robot_launch),
             launch_arguments={

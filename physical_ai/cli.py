@@ -14,6 +14,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'eval': ('physical_ai.training.evaluate', 'report mAP of a detector on held-out simulator images'),
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
     'demo': ('physical_ai.demo.cli', 'run the closed-loop demo on the embedded simulator'),
+    'gazebo-world': ('physical_ai.gazebo_world', 'write a scenario as a Gazebo world, URDF and bridge file'),
     'rviz-check': ('physical_ai.rviz_check', 'check a running graph serves every rviz display'),
 }
 

@@ -25,13 +25,14 @@ LAUNCH = ROOT / 'launch'
 # Names the launch files may import, as the launch/launch_ros APIs (Humble and later) spell them.
 KNOWN_API = {
     'launch': {'LaunchDescription'},
-    'launch.actions': {'DeclareLaunchArgument', 'GroupAction', 'IncludeLaunchDescription', 'LogInfo',
-                       'OpaqueFunction', 'SetEnvironmentVariable'},
+    'launch.actions': {'DeclareLaunchArgument', 'ExecuteProcess', 'GroupAction', 'IncludeLaunchDescription',
+                       'LogInfo', 'OpaqueFunction', 'SetEnvironmentVariable'},
     'launch.launch_description_sources': {'PythonLaunchDescriptionSource'},
     'launch.substitutions': {'LaunchConfiguration'},
     'launch_ros.actions': {'Node', 'PushROSNamespace', 'PushRosNamespace'},
     'ament_index_python.packages': {'get_package_share_directory', 'PackageNotFoundError'},
-    'os': set(), 'shlex': set(),  # standard library
+    'os': set(), 'pathlib': {'Path'}, 'shlex': set(), 'shutil': set(), 'tempfile': set(),  # standard library
+    'physical_ai.gazebo_world': {'write_world'},
     'physical_ai.core.profiles': {'load_profile'},
     'physical_ai.core.errors': {'ConfigError'},
 }
@@ -156,7 +157,8 @@ def test_robot_launch_reads_the_profile_at_launch_time():
 
 def test_gazebo_launch_includes_robot_launch_with_sim_time_and_bridges():
     module = tree('gazebo.launch.py')
-    assert set(arguments(module)) == {'robot', 'namespace', 'use_sim_time', 'model_path', 'rviz'}
+    assert set(arguments(module)) == {'robot', 'namespace', 'use_sim_time', 'model_path', 'rviz', 'world',
+                                      'seed'}
     assert arguments(module)['robot'][0] == 'gazebo' and arguments(module)['use_sim_time'][0] == 'true'
     include = calls(module, 'IncludeLaunchDescription')
     assert len(include) == 1
@@ -224,3 +226,16 @@ def test_launch_and_config_are_installed():
     setup = (ROOT / 'setup.py').read_text()
     assert "tree('launch', f'share/{PACKAGE}/launch')" in setup
     assert "tree('config', f'share/{PACKAGE}/config')" in setup
+
+
+def test_gazebo_world_needs_gz_before_any_node_starts():
+    module = tree('gazebo.launch.py')
+    generate = next(n for n in module.body
+                    if isinstance(n, ast.FunctionDef) and n.name == 'generate_launch_description')
+    actions = [ast.unparse(e) for e in ast.walk(generate) if isinstance(e, ast.Call)
+               and getattr(e.func, 'id', '') in ('OpaqueFunction', 'IncludeLaunchDescription')]
+    assert actions[0] == 'OpaqueFunction(function=world_setup)'
+    setup = next(n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == 'world_setup')
+    source = ast.unparse(setup)
+    assert source.index("shutil.which('gz')") < source.index('write_world(') < source.index('ExecuteProcess(')
+    assert "['gz', 'sim', '-r', str(paths['world'])]" in source

@@ -77,7 +77,8 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
     assert profile.use_sim_time and 'sim' not in {n.node_type for n in profile.nodes}
     bridged = {expand_topic(t.ros, profile.namespace, 'gz_bridge'): t.direction for t in profile.gz_bridge}
     assert bridged == {'/robot1/camera/image_raw': 'gz_to_ros', '/robot1/camera/camera_info': 'gz_to_ros',
-                       '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/clock': 'gz_to_ros'}
+                       '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/robot1/tf': 'gz_to_ros',
+                       '/clock': 'gz_to_ros'}
     planner = profile.node('planner')
     assert planner.resolve_topic('cmd_vel') == '/robot1/cmd_vel'
     assert '/camera@sensor_msgs/msg/Image[gz.msgs.Image' in profile.bridge_arguments()

@@ -56,11 +56,14 @@ def robot_urdf(camera: CameraSpec | None = None, frames: Frames | None = None) -
         '<?xml version="1.0"?>\n'
         f'<robot name="{ROBOT_NAME}">\n{materials}'
         f'  <link name={quoteattr(frames.base)}>\n{base}'
+        '    <inertial><origin xyz="0 0 0.1"/><mass value="5"/>'
+        '<inertia ixx="0.06" ixy="0" ixz="0" iyy="0.06" iyz="0" izz="0.1"/></inertial>\n'
         '    <collision><origin xyz="0 0 0.1"/><geometry>'
         f'<cylinder radius="{_f(ROBOT_RADIUS)}" length="0.2"/></geometry></collision>\n  </link>\n'
         f'  <link name={quoteattr(frames.camera_link)}>\n'
         + _visual('<box size="0.03 0.06 0.04"/>', (-0.02, 0, 0), 'dark')
-        + '  </link>\n'
+        + '    <inertial><mass value="0.05"/>'
+        '<inertia ixx="1e-5" ixy="0" ixz="0" iyy="1e-5" iyz="0" izz="1e-5"/></inertial>\n  </link>\n'
         f'  <link name={quoteattr(frames.camera_optical)}/>\n'
         + _joint(mount, 'camera_joint') + _joint(optical, 'camera_optical_joint')
         + '</robot>\n')
