@@ -97,7 +97,7 @@ def bridge_setup(context, *args, **kwargs):
         get_package_share_directory('ros_gz_bridge')
     except PackageNotFoundError:
         return [LogInfo(msg='gazebo.launch.py: ros_gz_bridge is NOT installed, so no Gazebo topic is '
-                            'bridged (camera, camera_info, cmd_vel, odom, /clock). Install it '
+                            f'bridged ({", ".join(t.ros for t in profile.gz_bridge)}). Install it '
                             '(apt install ros-$ROS_DISTRO-ros-gz-bridge) or run a bridge yourself: '
                             + shlex.join(profile.bridge_command()))]
     group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []

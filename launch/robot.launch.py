@@ -31,8 +31,8 @@ ARGUMENTS = (
     ('namespace', '', 'Namespace for every node, e.g. robot1 (empty: the profile\'s namespace).'),
     ('use_sim_time', '', 'true or false: use /clock on every node (empty: the profile\'s setting).'),
     ('model_path', '', 'TorchScript model file for the inference node (empty: the profile\'s).'),
-    ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz (camera, detections, '
-                      'planner target).'),
+    ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz (fixed frame odom: TF, '
+                      'robot model, odometry, camera, detections, planner markers).'),
 )
 
 
