@@ -39,6 +39,7 @@ RECORDED_TOPICS: dict[str, TopicOptions] = {
     'odom': TopicOptions(),
     '/tf': TopicOptions(),
     '/tf_static': TopicOptions(),
+    'robot_description': TopicOptions(),
     'cmd_vel': TopicOptions(),
     'planner/target': TopicOptions(max_rate=5.0),
     '/diagnostics': TopicOptions(),

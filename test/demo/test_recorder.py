@@ -147,7 +147,7 @@ def test_demo_recordings_carry_the_tf_tree(ros, tmp_path):
     """The demo's topic list records /tf and /tf_static, so a run replays as a 3D scene."""
     from physical_ai.nodes.sim_node import SimNode
 
-    assert {'/tf', '/tf_static'} <= set(RECORDED_TOPICS)
+    assert {'/tf', '/tf_static', 'robot_description'} <= set(RECORDED_TOPICS)
     sim = ros.add(SimNode(context=ros.context, parameter_overrides=[
         Parameter('camera_width', value=64), Parameter('camera_height', value=48),
         Parameter('ground_truth', value=False)]))
