@@ -147,14 +147,17 @@ def test_twist_stamped_fast_and_without_ground_truth(ros):
     odoms = ros.collect(Odometry, 'odom', qos=RELIABLE)
     truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
     images = ros.collect(Image, 'camera/image_raw')
-    ros.add(SimNode(context=ros.context, parameter_overrides=params(
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(
         cmd_vel_stamped=True, real_time_factor=3.0, ground_truth=False, camera_width=64, camera_height=48,
-        cmd_timeout=1.0)))
+        cmd_timeout=1.0, publish_tf=False)))
     driver = Driver(ros, stamped=True)
     driver.command = (0.4, 0.0)
     odoms.wait(1, timeout=20.0, predicate=lambda m: m.pose.pose.position.x > 0.3)
     assert images.messages and images.messages[0].width == 64
     assert truths.messages == []
+    # publish_tf false: another node (robot_state_publisher, a localizer) owns the tree.
+    assert node.count_publishers('/tf') == 0 and node.count_publishers('/tf_static') == 0
+    assert node.count_publishers('robot_description') == 1
 
 
 def first_frame(ros, seed, name):
