@@ -4,10 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3.11
 INTERFACES := $(shell find interfaces -type f 2>/dev/null)
+# Files installed under share/physical_ai: a new one is linked in by the next `make`.
+DATA := $(shell find launch config models -type f 2>/dev/null)
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(VENV)/.stamp-package
+setup: $(VENV)/.stamp-prefix
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -18,13 +20,17 @@ $(VENV)/.stamp-requirements: requirements.txt tools/system_deps.sh | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
-# The vendored vision_msgs (interfaces/ has COLCON_IGNORE: robots use their distribution's).
+# The vendored vision_msgs and tf2_msgs (interfaces/ has COLCON_IGNORE: robots use their distribution's).
 $(VENV)/.stamp-interfaces: $(INTERFACES) tools/build_interfaces.sh $(VENV)/.stamp-requirements
 	bash tools/build_interfaces.sh $(VENV)
 	touch $@
 
 $(VENV)/.stamp-package: setup.py setup.cfg package.xml $(VENV)/.stamp-interfaces
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	touch $@
+
+# share/physical_ai as real folders of links to the source files (ros2 launch walks it).
+$(VENV)/.stamp-prefix: $(VENV)/.stamp-package $(DATA)
 	$(PY) -m physical_ai.ament_prefix
 	touch $@
 

@@ -14,6 +14,7 @@ NODE_EXECUTABLES = {
     'planner_node': 'physical_ai.nodes.entry:planner_node',
     'safety_node': 'physical_ai.nodes.entry:safety_node',
     'sim_node': 'physical_ai.nodes.entry:sim_node',
+    'camera_mount_node': 'physical_ai.nodes.entry:camera_mount_node',
 }
 
 

@@ -3,12 +3,14 @@
 Which nodes run, with which parameters, remappings and namespace, comes from
 config/robots/<robot>.yaml through physical_ai.core.profiles, the module `physical-ai up` uses
 too; this file only wraps its answer in launch_ros actions. The profile is read at launch time
-(OpaqueFunction), so an invalid profile stops the launch before any node starts.
+(OpaqueFunction), so an invalid profile stops the launch before any node starts; so does
+`rviz:=true` on a machine without rviz2 (a Node action of a missing package would fail only after
+the other nodes had started, leaving them running).
 """
 
 import os
 
-from ament_index_python.packages import get_package_share_directory
+from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 from launch.actions import DeclareLaunchArgument, GroupAction, LogInfo, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
@@ -29,8 +31,8 @@ ARGUMENTS = (
     ('namespace', '', 'Namespace for every node, e.g. robot1 (empty: the profile\'s namespace).'),
     ('use_sim_time', '', 'true or false: use /clock on every node (empty: the profile\'s setting).'),
     ('model_path', '', 'TorchScript model file for the inference node (empty: the profile\'s).'),
-    ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz (camera, detections, '
-                      'planner target).'),
+    ('rviz', 'false', 'true: also start rviz2 with config/rviz/physical_ai.rviz (fixed frame odom: TF, '
+                      'robot model, odometry, camera, detections, planner markers).'),
 )
 
 
@@ -52,6 +54,14 @@ def launch_setup(context, *args, **kwargs):
     except ConfigError as err:
         raise RuntimeError(f'robot.launch.py: {err}') from None
 
+    rviz = _flag(context, 'rviz')
+    if rviz:
+        try:
+            get_package_share_directory('rviz2')
+        except PackageNotFoundError:
+            raise RuntimeError('robot.launch.py: rviz:=true but rviz2 is not installed (apt install '
+                               'ros-$ROS_DISTRO-rviz2); no node was started') from None
+
     # DDS profile with shared memory for full-size images, malloc tuning: only where the user has
     # not set them already.
     actions = [SetEnvironmentVariable(key, value)
@@ -63,7 +73,7 @@ def launch_setup(context, *args, **kwargs):
         group.append(Node(package=node.package, executable=node.executable, name=node.name,
                           parameters=[node.parameters], remappings=node.remappings,
                           output='screen', emulate_tty=True))
-    if _flag(context, 'rviz'):
+    if rviz:
         rviz_config = os.path.join(get_package_share_directory('physical_ai'), 'config', 'rviz',
                                    'physical_ai.rviz')
         group.append(Node(package='rviz2', executable='rviz2', name='rviz2', arguments=['-d', rviz_config],

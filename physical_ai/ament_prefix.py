@@ -5,6 +5,9 @@ config, models} and executables in lib/physical_ai. colcon installs all of these
 `pip install .` installs the data files but puts executables in bin/, and `pip install -e .`
 installs no data files at all. This fills the gaps: data files are linked to the source tree when
 it is there (so edits show at once) and lib/physical_ai/<exe> wrappers exec the console scripts.
+
+Folders are real folders and only files are links, as `colcon build --symlink-install` makes
+them: `ros2 launch PKG FILE` finds FILE with os.walk, which does not follow links to folders.
 """
 
 from __future__ import annotations
@@ -71,14 +74,39 @@ def install(prefix: Path) -> list[Path]:
 
 
 def _link(src: Path, dst: Path) -> list[Path]:
-    if dst.is_symlink() and dst.resolve() == src.resolve():
+    """Mirror `src` at `dst`: a file becomes a link to it, a folder a real folder of such links.
+
+    Entries under `dst` that `src` no longer has are removed, so a deleted source file does not
+    linger as a dangling link.
+    """
+    if src.is_dir():
+        if dst.is_symlink() or dst.is_file():
+            dst.unlink()  # a folder link made by an older version of this module
+        dst.mkdir(parents=True, exist_ok=True)
+        created: list[Path] = []
+        wanted = {child.name for child in src.iterdir() if not _ignored(child)}
+        for entry in dst.iterdir():
+            if entry.name not in wanted:
+                _remove(entry)
+        for name in sorted(wanted):
+            created += _link(src / name, dst / name)
+        return created
+    if dst.is_symlink() and os.readlink(dst) == str(src):
         return []
-    if dst.is_symlink() or dst.is_file():
-        dst.unlink()
-    elif dst.is_dir():
-        shutil.rmtree(dst)
-    os.symlink(src, dst, target_is_directory=src.is_dir())
+    _remove(dst)
+    os.symlink(src, dst)
     return [dst]
+
+
+def _ignored(path: Path) -> bool:
+    return path.name == '__pycache__' or path.suffix == '.pyc'
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
 
 
 if __name__ == '__main__':

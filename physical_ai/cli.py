@@ -15,6 +15,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
     'demo': ('physical_ai.demo.cli', 'run the closed-loop demo on the embedded simulator'),
     'soak': ('physical_ai.soak', 'run the closed loop under injected faults for minutes; print the counts'),
+    'gazebo-world': ('physical_ai.gazebo_world', 'write a scenario as a Gazebo world, URDF and bridge file'),
+    'rviz-check': ('physical_ai.rviz_check', 'check a running graph serves every rviz display'),
 }
 
 

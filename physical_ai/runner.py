@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import importlib
 import os
 from pathlib import Path
+import shlex
 import shutil
 import signal
 import subprocess
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if profile.gz_bridge:
         _say(f'profile {profile.name!r} expects Gazebo topics through ros_gz_bridge; the runner does not '
-             f'start it (gazebo.launch.py does). Run: {" ".join(profile.bridge_command())}')
+             f'start it (gazebo.launch.py does). Run: {shlex.join(profile.bridge_command())}')
     if args.processes:
         return run_processes(profile, args.max_restarts)
     # Fast DDS reads its profile when the participant is made and glibc its tunables at exec:

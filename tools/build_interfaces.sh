@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Build the vendored vision_msgs interfaces into a venv so it works like a ROS 2 prefix.
-# Usage: tools/build_interfaces.sh VENV
-# On a robot with a ROS 2 distribution, the real vision_msgs is used instead (interfaces/ has COLCON_IGNORE).
+# Build the vendored interface packages (vision_msgs, tf2_msgs) into a venv so it works like a ROS 2 prefix.
+# Usage: tools/build_interfaces.sh VENV [PACKAGE...]   (default: every package, in dependency order)
+# On a robot with a ROS 2 distribution, the real packages are used instead (interfaces/ has COLCON_IGNORE).
 set -euo pipefail
 
 venv=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/../interfaces/vision_msgs" && pwd)
+interfaces=$(cd "$(dirname "$0")/../interfaces" && pwd)
+shift
+packages=("$@")
+[ ${#packages[@]} -gt 0 ] || packages=(vision_msgs tf2_msgs)
 py="$venv/bin/python"
-build="$venv/.build/vision_msgs"
 
 # The wheels' cmake exports name include paths of the machine that built them; point them at this interpreter.
 py_inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
@@ -17,12 +19,19 @@ np_inc=$("$py" -c 'import numpy; print(numpy.get_include())')
          -e "s#/opt/python/cp311-cp311/include/python3.11#$py_inc#g" "$f"
 done
 
-rm -rf "$build" && mkdir -p "$build"
-cd "$build"
 export AMENT_PREFIX_PATH="$venv"
-cmake "$src" -DCMAKE_PREFIX_PATH="$venv" -DCMAKE_INSTALL_PREFIX="$venv" \
-  -DPython3_EXECUTABLE="$py" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release >cmake.log 2>&1 \
-  || { tail -n 40 cmake.log; exit 1; }
-make -j"$(nproc)" >make.log 2>&1 || { tail -n 40 make.log; exit 1; }
-make install >install.log 2>&1 || { tail -n 40 install.log; exit 1; }
-echo "vision_msgs built into $venv"
+for pkg in "${packages[@]}"; do
+  src="$interfaces/$pkg"
+  build="$venv/.build/$pkg"
+  [ -f "$src/package.xml" ] || { echo "error: no interface package $src" >&2; exit 1; }
+  rm -rf "$build" && mkdir -p "$build"
+  (
+    cd "$build"
+    cmake "$src" -DCMAKE_PREFIX_PATH="$venv" -DCMAKE_INSTALL_PREFIX="$venv" \
+      -DPython3_EXECUTABLE="$py" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release >cmake.log 2>&1 \
+      || { tail -n 40 cmake.log; exit 1; }
+    make -j"$(nproc)" >make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+    make install >install.log 2>&1 || { tail -n 40 install.log; exit 1; }
+  )
+  echo "$pkg built into $venv"
+done

@@ -48,3 +48,8 @@ def safety_node() -> int:
 def sim_node() -> int:
     """Run the embedded simulator node."""
     return _run('physical_ai.nodes.sim_node')
+
+
+def camera_mount_node() -> int:
+    """Run the camera mount publisher (a static transform for robots without a URDF)."""
+    return _run('physical_ai.nodes.camera_mount_node')

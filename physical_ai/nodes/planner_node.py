@@ -271,12 +271,17 @@ class PlannerNode(Node):
     # Visualisation and diagnostics -----------------------------------------------------------
 
     def _markers(self, plan: Plan, now: float) -> MarkerArray:
+        """Return the target (in the image's frame) and the planned motion (in the base frame).
+
+        Both frames are in the robot's TF tree (camera_optical_frame below base_link, base_link
+        below odom), so rviz shows them in odom as the robot moves.
+        """
         stamp = self.get_clock().now().to_msg()
         colour = STATE_COLOURS.get(plan.state, (1.0, 1.0, 1.0))
 
-        def marker(mid: int, kind: int, ns: str) -> Marker:
+        def marker(mid: int, kind: int, ns: str, frame_id: str) -> Marker:
             m = Marker(id=mid, type=kind, ns=ns, action=Marker.ADD)
-            m.header.frame_id = self._camera_frame
+            m.header.frame_id = frame_id
             m.header.stamp = stamp
             m.pose.orientation.w = 1.0
             m.color.r, m.color.g, m.color.b, m.color.a = (*colour, 0.9)
@@ -287,27 +292,26 @@ class PlannerNode(Node):
         cfg = self.planner.config
         target = plan.target
         if target is not None:
-            x, y, z = target.position
+            x, y, z = target.position  # optical frame of the detections' image
             size = max(0.1, min(cfg.class_heights.get(target.class_name, 0.3), 2.0))
-            body = marker(0, Marker.SPHERE, 'target')
+            body = marker(0, Marker.SPHERE, 'target', self._camera_frame)
             body.pose.position = Point(x=x, y=y, z=z)
             body.scale.x = body.scale.y = body.scale.z = size
-            label = marker(1, Marker.TEXT_VIEW_FACING, 'target')
+            label = marker(1, Marker.TEXT_VIEW_FACING, 'target', self._camera_frame)
             label.pose.position = Point(x=x, y=y - size / 2.0 - 0.15, z=z)
             label.scale.z = 0.15
             label.text = f'{target.class_name} {target.distance:.2f} m'
             markers += [body, label]
-        # Planned motion: where 1 s of the command leads, drawn in the camera optical frame
-        # (base x forward = optical z, base y left = optical -x).
+        # Planned motion: where 1 s of the command leads, in the base frame (x forward, y left).
         v, w = plan.linear, plan.angular
         fwd, left = (v, 0.0) if abs(w) < 1e-6 else (v / w * math.sin(w), v / w * (1.0 - math.cos(w)))
         if math.hypot(fwd, left) < 0.05:
             left = 0.5 * w  # turning in place: point to the side of the turn
-        arrow = marker(2, Marker.ARROW, 'motion')
-        arrow.points = [Point(), Point(x=-left, y=0.0, z=fwd)]
+        arrow = marker(2, Marker.ARROW, 'motion', self._base_frame)
+        arrow.points = [Point(z=0.05), Point(x=fwd, y=left, z=0.05)]
         arrow.scale.x, arrow.scale.y, arrow.scale.z = 0.04, 0.08, 0.1
-        state = marker(3, Marker.TEXT_VIEW_FACING, 'motion')
-        state.pose.position = Point(x=0.0, y=-0.3, z=0.5)
+        state = marker(3, Marker.TEXT_VIEW_FACING, 'motion', self._base_frame)
+        state.pose.position = Point(x=0.0, y=0.0, z=0.8)
         state.scale.z = 0.12
         state.text = plan.state if plan.state not in ('stopped', 'e_stopped') \
             else f'{plan.state}: {plan.reason}'

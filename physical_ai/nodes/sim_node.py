@@ -1,8 +1,10 @@
 """Simulator node: the embedded MuJoCo world on the topics a Gazebo robot bridged by ros_gz offers.
 
-Publishes camera/image_raw (rgb8) and camera/camera_info at camera_rate, odom (odom -> base_link)
-and sim/pose (true pose, world frame) at odom_rate, /clock at clock_rate (all in sim time), and
-sim/ground_truth (vision_msgs/Detection2DArray, for evaluation only). Subscribes cmd_vel (Twist,
+Publishes camera/image_raw (rgb8) and camera/camera_info at camera_rate, odom (odom -> base_link),
+the same transform on /tf and sim/pose (true pose, world frame) at odom_rate, /clock at clock_rate
+(all in sim time), and sim/ground_truth (vision_msgs/Detection2DArray, for evaluation only). Once,
+transient local: the camera mount base_link -> camera_link -> camera_optical_frame on /tf_static
+and the robot's URDF on robot_description (REP 105 frames, see docs/sim.md). Subscribes cmd_vel (Twist,
 or TwistStamped with cmd_vel_stamped) and drives the base within its limits; a command older than
 cmd_timeout (sim time) stops the base.
 
@@ -22,17 +24,28 @@ from typing import Any
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import String
+from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2DArray
 
 from physical_ai.core.errors import ConfigError
+from physical_ai.core.frames import Frames, static_tf_msg
 from physical_ai.core.image import array_to_image
 from physical_ai.core.sim import gl
 from physical_ai.core.sim.camera import CameraSpec, camera_info_msg
-from physical_ai.core.sim.messages import clock_msg, ground_truth_msg, odometry_msg, pose_msg, stamp
+from physical_ai.core.sim.frames import camera_mount
+from physical_ai.core.sim.messages import (
+    clock_msg,
+    ground_truth_msg,
+    odom_tf_msg,
+    odometry_msg,
+    pose_msg,
+    stamp,
+)
 from physical_ai.core.sim.robot import BaseLimits
 from physical_ai.core.sim.scenario import load_scenario
 from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
@@ -67,6 +80,7 @@ class SimNode(Node):
         self._values = values = declare_params(self, PARAMS, apply=self._apply)
         gl.load_mujoco(values['gl_backend'], values['render_threads'])
         # Imported only now: loading them imports mujoco, whose GL backend is chosen just above.
+        from physical_ai.core.sim.description import robot_urdf
         from physical_ai.core.sim.simulator import Simulator
 
         scenario = load_scenario(values['scenario']).with_overrides(
@@ -101,6 +115,21 @@ class SimNode(Node):
         self._stamped = values['cmd_vel_stamped']
         self.create_subscription(TwistStamped if self._stamped else Twist, 'cmd_vel', self._on_cmd_vel,
                                  QoSProfile(depth=10), qos_overriding_options=overrides)
+        # TF (REP 105): /tf and /tf_static are absolute by convention, like /clock; a namespaced
+        # robot remaps them to tf and tf_static (config/robots/sim.yaml does, as Nav2 does).
+        self._frames = Frames(values['odom_frame'], values['base_frame'], values['camera_link_frame'],
+                              self._frame_id)
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._tf_pub = None
+        if values['publish_tf']:
+            self._tf_pub = self.create_publisher(TFMessage, '/tf', QoSProfile(depth=100))
+            self._tf_static_pub = self.create_publisher(TFMessage, '/tf_static', latched)
+            self._tf_static_pub.publish(static_tf_msg(camera_mount(self.sim.spec.camera, self._frames),
+                                                      self.sim.time_ns))
+        self.robot_description = robot_urdf(self.sim.spec.camera, self._frames)
+        self._description_pub = self.create_publisher(String, 'robot_description', latched)
+        self._description_pub.publish(String(data=self.robot_description))
         self._info = camera_info_msg(self.sim.intrinsics, self._frame_id)
         self._image = Image()
 
@@ -185,6 +214,8 @@ class SimNode(Node):
             if now >= next_odom:
                 self._odom_pub.publish(
                     odometry_msg(state, now_ns, values['odom_frame'], values['base_frame']))
+                if self._tf_pub is not None:
+                    self._tf_pub.publish(odom_tf_msg(state, now_ns, self._frames.odom, self._frames.base))
                 self._pose_pub.publish(pose_msg(state, now_ns, values['world_frame']))
                 next_odom = _next(next_odom, odom_period, now)
             if now >= next_frame:

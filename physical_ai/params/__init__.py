@@ -23,6 +23,8 @@ NODE_TYPES: dict[str, tuple[str, str, str]] = {
     'planner': ('physical_ai.params.planner', 'planner_node', 'physical_ai.nodes.planner_node:PlannerNode'),
     'safety': ('physical_ai.params.safety', 'safety_node', 'physical_ai.nodes.safety_node:SafetyNode'),
     'sim': ('physical_ai.params.sim', 'sim_node', 'physical_ai.nodes.sim_node:SimNode'),
+    'camera_mount': ('physical_ai.params.camera_mount', 'camera_mount_node',
+                     'physical_ai.nodes.camera_mount_node:CameraMountNode'),
 }
 
 _TYPES = {bool: 'bool', int: 'integer', float: 'double', str: 'string'}

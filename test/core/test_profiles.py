@@ -96,7 +96,8 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
     assert profile.use_sim_time and 'sim' not in {n.node_type for n in profile.nodes}
     bridged = {expand_topic(t.ros, profile.namespace, 'gz_bridge'): t.direction for t in profile.gz_bridge}
     assert bridged == {'/robot1/camera/image_raw': 'gz_to_ros', '/robot1/camera/camera_info': 'gz_to_ros',
-                       '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/clock': 'gz_to_ros'}
+                       '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/robot1/tf': 'gz_to_ros',
+                       '/clock': 'gz_to_ros'}
     # The planner talks to the safety gate; only the gate's cmd_vel reaches Gazebo.
     assert profile.node('planner').resolve_topic('cmd_vel') == '/robot1/planner/cmd_vel'
     assert profile.node('safety').resolve_topic('cmd_vel') == '/robot1/cmd_vel'
@@ -109,7 +110,7 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
 
 def test_usb_camera_profile_drives_a_real_base():
     profile = load_profile('usb_camera_diffdrive')
-    assert {n.node_type for n in profile.nodes} == {'camera', 'inference', 'planner', 'safety'}
+    assert {n.node_type for n in profile.nodes} == {'camera', 'camera_mount', 'inference', 'planner', 'safety'}
     assert profile.use_sim_time is False and profile.dds_profile == 'robot'
 
 

@@ -5,10 +5,12 @@ from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 from nav_msgs.msg import Odometry
 import pytest
+from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
+from physical_ai.demo.episode import RECORDED_TOPICS
 from physical_ai.demo.recorder import (
     McapFile,
     RecorderError,
@@ -139,3 +141,35 @@ def test_rate_limit_and_header_stamp(ros, tmp_path):
     with open(tmp_path / 'rate.mcap', 'rb') as stream:
         reader = make_reader(stream, decoder_factories=[DecoderFactory()])
         assert len(list(reader.iter_decoded_messages())) == 1
+
+
+def test_demo_recordings_carry_the_tf_tree(ros, tmp_path):
+    """The demo's topic list records /tf and /tf_static, so a run replays as a 3D scene."""
+    from physical_ai.nodes.sim_node import SimNode
+
+    assert {'/tf', '/tf_static', 'robot_description'} <= set(RECORDED_TOPICS)
+    sim = ros.add(SimNode(context=ros.context, parameter_overrides=[
+        Parameter('camera_width', value=64), Parameter('camera_height', value=48),
+        Parameter('ground_truth', value=False)]))
+    # The recorder starts after the mount was published: transient local still delivers it.
+    ros.wait_until(lambda: sim.sim.time > 0.5, timeout=20.0, what='the simulation to run')
+    path = tmp_path / 'tf.mcap'
+    recorder = TopicRecorder(ros.node('tf_recorder'), path,
+                             {t: RECORDED_TOPICS[t] for t in ('/tf', '/tf_static', 'odom')})
+    ros.wait_until(lambda: recorder.counts.get('/tf_static') == 1 and recorder.counts.get('/tf', 0) >= 5,
+                   timeout=20.0, what='/tf and /tf_static to be recorded')
+    recorder.close()
+
+    got = {}
+    with open(path, 'rb') as stream:
+        reader = make_reader(stream, decoder_factories=[DecoderFactory()])
+        schemas = {c.topic: reader.get_summary().schemas[c.schema_id].name
+                   for c in reader.get_summary().channels.values()}
+        for _, channel, _, ros_msg in reader.iter_decoded_messages():
+            got.setdefault(channel.topic, []).append(ros_msg)
+    assert schemas['/tf'] == schemas['/tf_static'] == 'tf2_msgs/msg/TFMessage'
+    static = got['/tf_static'][0].transforms
+    assert [(t.header.frame_id, t.child_frame_id) for t in static] == [
+        ('base_link', 'camera_link'), ('camera_link', 'camera_optical_frame')]
+    assert {(t.header.frame_id, t.child_frame_id) for m in got['/tf'] for t in m.transforms} == {
+        ('odom', 'base_link')}

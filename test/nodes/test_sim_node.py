@@ -11,9 +11,11 @@ from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from rclpy.qos import QoSProfile
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import String
+from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2DArray
 
 from physical_ai.core.errors import ConfigError
@@ -21,6 +23,7 @@ from physical_ai.core.image import image_to_array
 from physical_ai.nodes.sim_node import SimNode
 
 RELIABLE = QoSProfile(depth=10)
+LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 SCENARIO_CLASSES = {'person', 'ball', 'box', 'cylinder'}
 
 
@@ -38,6 +41,29 @@ def twist(linear, angular):
     msg = Twist()
     msg.linear.x, msg.angular.z = linear, angular
     return msg
+
+
+def matrix(transform):
+    """Return the 4x4 matrix of a geometry_msgs/Transform."""
+    q, t = transform.rotation, transform.translation
+    x, y, z, w = q.x, q.y, q.z, q.w
+    out = np.eye(4)
+    out[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                   [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                   [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]]
+    out[:3, 3] = t.x, t.y, t.z
+    return out
+
+
+def chain(transforms, parent, child):
+    """Return parent <- child as a matrix, walking child's parents through `transforms` (TransformStamped)."""
+    by_child = {t.child_frame_id: t for t in transforms}
+    out, frame = np.eye(4), child
+    while frame != parent:
+        assert frame in by_child, f'no transform from {parent} to {child}: {frame} has no parent'
+        out = matrix(by_child[frame].transform) @ out
+        frame = by_child[frame].header.frame_id
+    return out
 
 
 class Driver:
@@ -121,14 +147,17 @@ def test_twist_stamped_fast_and_without_ground_truth(ros):
     odoms = ros.collect(Odometry, 'odom', qos=RELIABLE)
     truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
     images = ros.collect(Image, 'camera/image_raw')
-    ros.add(SimNode(context=ros.context, parameter_overrides=params(
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(
         cmd_vel_stamped=True, real_time_factor=3.0, ground_truth=False, camera_width=64, camera_height=48,
-        cmd_timeout=1.0)))
+        cmd_timeout=1.0, publish_tf=False)))
     driver = Driver(ros, stamped=True)
     driver.command = (0.4, 0.0)
     odoms.wait(1, timeout=20.0, predicate=lambda m: m.pose.pose.position.x > 0.3)
     assert images.messages and images.messages[0].width == 64
     assert truths.messages == []
+    # publish_tf false: another node (robot_state_publisher, a localizer) owns the tree.
+    assert node.count_publishers('/tf') == 0 and node.count_publishers('/tf_static') == 0
+    assert node.count_publishers('robot_description') == 1
 
 
 def first_frame(ros, seed, name):
@@ -228,3 +257,58 @@ def test_process_runs_and_stops_cleanly(ros, spawn, tmp_path):
     assert f"{bad}: objects[0]: unknown object key 'speed'" in out and 'Traceback' not in out
     images.wait(2, timeout=30.0)
     assert good.stop(timeout=15.0) == 0, good.output()
+
+
+def test_tf_tree_of_rep_105_matches_odom_and_the_camera(ros):
+    """The /tf odom -> base_link is the odom pose at its stamp; the /tf_static mount places the image."""
+    statics = ros.collect(TFMessage, '/tf_static', qos=LATCHED)
+    tfs = ros.collect(TFMessage, '/tf', qos=QoSProfile(depth=100))
+    odoms = ros.collect(Odometry, 'odom', qos=RELIABLE)
+    truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
+    descriptions = ros.collect(String, 'robot_description', qos=LATCHED)
+    # A pitched camera: the mount's rotation has to be right for the world to come out right.
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(camera_pitch=0.2)))
+
+    static = statics.wait(1, timeout=20.0)[0].transforms
+    assert [(t.header.frame_id, t.child_frame_id) for t in static] == [
+        ('base_link', 'camera_link'), ('camera_link', 'camera_optical_frame')]
+    mount = chain(static, 'base_link', 'camera_link')
+    assert mount[:3, 3] == pytest.approx([0.17, 0.0, 0.3])
+    assert mount[:3, 0] == pytest.approx([math.cos(0.2), 0.0, -math.sin(0.2)])  # looking down
+    optical = chain(static, 'camera_link', 'camera_optical_frame')
+    assert optical[:3, :3] == pytest.approx(np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]]), abs=1e-12)
+
+    # Objects the simulator sees, carried through the tree to odom, land where the world has them
+    # (the robot has not moved: odom is the world at the start pose (0, 0, 0)).
+    truth = truths.wait(1, timeout=20.0, predicate=lambda m: len(m.detections) >= 2)[0]
+    tf = tfs.wait(1, timeout=10.0)[0].transforms[0]
+    assert (tf.header.frame_id, tf.child_frame_id) == ('odom', 'base_link')
+    odom_from_optical = chain([tf, *static], 'odom', truth.header.frame_id)
+    for det in truth.detections:
+        p = det.results[0].pose.pose.position
+        world = odom_from_optical @ [p.x, p.y, p.z, 1.0]
+        obj = node.sim.spec.object(det.id)
+        assert world[:3] == pytest.approx([obj.x, obj.y, obj.height / 2.0], abs=1e-3), det.id
+
+    # Driving: every /tf odom -> base_link equals the odom message of the same stamp.
+    driver = Driver(ros)
+    driver.command = (0.6, 0.5)
+    odoms.wait(1, timeout=20.0, predicate=lambda m: m.pose.pose.position.x > 0.3)
+    driver.command = None
+    by_stamp = {(m.header.stamp.sec, m.header.stamp.nanosec): m for m in odoms.messages}
+    matched = 0
+    for msg in list(tfs.messages):
+        t = msg.transforms[0]
+        odom = by_stamp.get((t.header.stamp.sec, t.header.stamp.nanosec))
+        if odom is None:
+            continue
+        matched += 1
+        pose = odom.pose.pose
+        assert math.hypot(t.transform.translation.x - pose.position.x,
+                          t.transform.translation.y - pose.position.y) < 0.05
+        assert (t.transform.rotation.z, t.transform.rotation.w) == pytest.approx(
+            (pose.orientation.z, pose.orientation.w))
+    assert matched >= 10
+
+    urdf = descriptions.wait(1, timeout=10.0)[0].data
+    assert urdf == node.robot_description and '<link name="camera_optical_frame"/>' in urdf

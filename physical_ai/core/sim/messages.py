@@ -1,7 +1,8 @@
-"""ROS messages of the simulator's outputs, built from plain states (no rclpy): clock, odometry, pose, truth.
+"""ROS messages of the simulator's outputs from plain states (no rclpy): clock, odometry, TF, pose, truth.
 
 Conventions: odometry in `odom` (the start pose) for `base_link` with the twist in the base frame
-(REP 105); the pose in the world frame; ground truth as vision_msgs/Detection2DArray with one
+(REP 105), and the same pose as the odom -> base_link transform of /tf; the camera mount as /tf_static
+transforms (frames.py); the pose in the world frame; ground truth as vision_msgs/Detection2DArray with one
 Detection2D per visible object (id = object name, bbox in image pixels, class name with score 1.0,
 the object's centre in the camera optical frame as the hypothesis pose), header = the image's.
 """
@@ -17,7 +18,10 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+from physical_ai.core.frames import transform_msg, yaw_quaternion
 
 if TYPE_CHECKING:  # importing them loads mujoco, whose GL backend the node chooses first
     from physical_ai.core.sim.render import Truth
@@ -92,3 +96,11 @@ def ground_truth_msg(truths: Iterable[Truth], header: Header) -> Detection2DArra
         det.results.append(hypothesis)
         msg.detections.append(det)
     return msg
+
+
+def odom_tf_msg(state: SimState, time_ns: int, odom_frame: str = 'odom',
+                base_frame: str = 'base_link') -> TFMessage:
+    """Return odom -> base_link of a state for /tf: the very pose and stamp of `odometry_msg`."""
+    pose, rotation = (state.odom_x, state.odom_y, 0.0), yaw_quaternion(state.odom_yaw)
+    return TFMessage(transforms=[transform_msg(odom_frame, base_frame, time_ns, pose, rotation)])
+
