@@ -110,7 +110,8 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
 
 def test_usb_camera_profile_drives_a_real_base():
     profile = load_profile('usb_camera_diffdrive')
-    assert {n.node_type for n in profile.nodes} == {'camera', 'camera_mount', 'inference', 'planner', 'safety'}
+    assert {n.node_type for n in profile.nodes} == {'camera', 'camera_mount', 'inference', 'planner',
+                                                    'safety'}
     assert profile.use_sim_time is False and profile.dds_profile == 'robot'
 
 
