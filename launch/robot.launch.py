@@ -70,8 +70,10 @@ def launch_setup(context, *args, **kwargs):
                                + ', '.join(n.fully_qualified_name for n in profile.nodes)))
     group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []
     for node in profile.nodes:
+        # The safety gate comes back after a crash (engaged, if it was: its latch is in a file).
         group.append(Node(package=node.package, executable=node.executable, name=node.name,
                           parameters=[node.parameters], remappings=node.remappings,
+                          respawn=node.respawn, respawn_delay=1.0 if node.respawn else 0.0,
                           output='screen', emulate_tty=True))
     if rviz:
         rviz_config = os.path.join(get_package_share_directory('physical_ai'), 'config', 'rviz',

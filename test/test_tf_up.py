@@ -81,6 +81,7 @@ def test_sim_profile_publishes_the_tf_tree(ros, spawn, tmp_path):
     mount = next(t.transform.translation for t in static.transforms if t.child_frame_id == 'camera_link')
     assert (mount.x, mount.y, mount.z) == pytest.approx((0.17, 0.0, 0.3))
 
+    tfs.wait(10, timeout=30)  # /tf discovery may complete after /odom's on a loaded machine
     tree = parents([*tfs.messages, static])
     assert image.header.frame_id == 'camera_optical_frame'
     assert connected(tree, image.header.frame_id, 'odom'), tree

@@ -37,6 +37,8 @@ QOS_POLICIES = {
     'depth': None,
 }
 QOS_ENTITIES = ('publisher', 'subscription')
+# Node types ros2 launch restarts when they die (the runner restarts every child it supervises).
+RESPAWN_TYPES = ('safety',)
 # Parameters holding file paths: relative values are resolved (see `resolve_path`).
 PATH_SUFFIXES = ('_path', '_file', '_url')  # values with :// are left as they are
 
@@ -62,6 +64,11 @@ class NodeDescription:
     def fully_qualified_name(self) -> str:
         """Return '/namespace/name'."""
         return f'{self.namespace}/{self.name}'
+
+    @property
+    def respawn(self) -> bool:
+        """Return True for a node that launch must restart when it dies (the safety gate)."""
+        return self.node_type in RESPAWN_TYPES
 
     def resolve_topic(self, topic: str) -> str:
         """Return the fully qualified name this node gives `topic` (expanded, then remapped)."""
