@@ -281,7 +281,8 @@ def episode_setup(config: EpisodeConfig) -> tuple[Any, Criteria, str]:
         _param(sim, 'target_class'), _param(sim, 'person_xy'), _param(sim, 'start_pose'))
     criteria = replace(config.criteria, target_class=_param(planner, 'target_class'),
                        stop_classes=tuple(_param(planner, 'stop_classes')),
-                       stop_distance=float(_param(planner, 'stop_distance')))
+                       stop_distance=float(_param(planner, 'stop_distance')),
+                       safety_distance=float(_param(planner, 'safety_distance')))
     target = target_name(scenario)
     if config.criteria.kind == 'target' and scenario.target is not None \
             and scenario.target.class_name != criteria.target_class:
@@ -414,7 +415,8 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
             scenario=config.label, seed=config.seed, kind=criteria.kind, success=success,
             reason=reason, final_distance=judge.target_distance, distance_error=judge.distance_error,
             stop_error=judge.distance_error if verdict is not None and verdict.at_target else None,
-            closest_stop_object=judge.closest_stop_object, sim_time=judge.elapsed,
+            closest_stop_object=judge.closest_stop_object, safety_distance=criteria.safety_distance,
+            sim_time=judge.elapsed,
             wall_time=wall_end - started, camera_frames=monitor.camera_frames,
             frames_processed=monitor.detections, inference_rate_hz=rate,
             real_time_factor=(judge.now - monitor.first_command_sim) / run_wall if run_wall > 0 else 0.0,

@@ -9,8 +9,9 @@ to the object's centre, horizontal (the optical frame's x right and z forward; y
   planner halted for a stop-class object, and nothing of that class ever came within
   `contact_distance` of the camera; reaching the target instead is a failure.
 Both fail at `time_limit` (sim time), at a contact (the simulator's bumper, or a stop-class
-object closer than `contact_distance`), or when the planner reports the target reached while the
-robot stands outside the tolerance.
+object closer than `contact_distance`), as soon as a stop-class object comes closer than the
+planner's `safety_distance` (ground truth: a safety distance that is crossed is not one), or
+when the planner reports the target reached while the robot stands outside the tolerance.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Criteria:
     hold_time: float = 1.0
     time_limit: float = 60.0
     contact_distance: float = 0.3
+    safety_distance: float = 1.5  # the planner's: no stop-class object may come closer (0 = not judged)
     max_linear: float = 0.02  # |v| below this (m/s), commanded and measured, counts as stopped
     max_angular: float = 0.05  # |w| below this (rad/s)
     truth_timeout: float = 1.0  # a target distance older than this is not trusted
@@ -187,6 +189,10 @@ class Judge:
         if self.closest_stop_object is not None and self.closest_stop_object < cfg.contact_distance:
             return Verdict(False, f'contact: a {"/".join(cfg.stop_classes)} came within '
                                   f'{self.closest_stop_object:.2f} m of the camera', t)
+        if self.closest_stop_object is not None and self.closest_stop_object < cfg.safety_distance:
+            return Verdict(False, f'safety: a {"/".join(cfg.stop_classes)} came within '
+                                  f'{self.closest_stop_object:.2f} m of the camera, inside safety_distance '
+                                  f'{cfg.safety_distance:g} m', t)
         held = self.stopped_for >= cfg.hold_time
         fresh = self.target_time is not None and t - self.target_time <= cfg.truth_timeout
         if cfg.kind == 'target' and held and fresh:
