@@ -396,6 +396,8 @@ class Planner:
             measured = None
         if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
             self.clearance = None
+            if self.e_stop.engaged:
+                return self._halt('e_stopped', 'e_stop engaged')
             return self._halt('stopped', f'clock: time {now!r} is not a finite number')
         plan = self._command(now, measured)
         self._speeds.record(now, plan.linear, None if measured is None else measured[0])
