@@ -14,7 +14,8 @@ PARAMS: tuple[ParamSpec, ...] = (
               choices=('approach', 'follow')),
     ParamSpec('target_class', 'ball', 'Class name of the target (as the detector names it).'),
     ParamSpec('stop_classes', ['person'],
-              'Classes that stop the robot when within safety_distance, whatever the target does.'),
+              'Classes the robot stops for before they come within safety_distance, whatever the '
+              'target does.'),
     ParamSpec('min_score', 0.5, 'Detections scored below this are not used.', min_value=0.0, max_value=1.0),
     ParamSpec('stop_distance', 1.0, 'Distance (m) from the camera at which to stop at the target.',
               min_value=0.05, max_value=100.0),
