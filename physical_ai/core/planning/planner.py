@@ -16,8 +16,9 @@ best-scored detections of a frame are looked at.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 import heapq
 import math
 from typing import Any
@@ -56,6 +57,11 @@ TRACK_BONUS = 0.15
 TRACK_IOU = 0.3
 # A deceleration below this (m/s^2) is taken as this one, so a stopping distance stays finite.
 MIN_DECEL = 0.01
+# Gaps between commands seen over the last GAP_MEMORY seconds (at most GAP_WINDOW of them) raise
+# the response time, up to MAX_GAP s (a longer gap is a stall the watchdog judges).
+GAP_MEMORY = 2.0
+GAP_WINDOW = 400
+MAX_GAP = 1.0
 
 
 def _score_key(det: object) -> float:
@@ -247,6 +253,7 @@ class Planner:
         self._search_start: float | None = None
         self._search_sign = 1.0
         self._last_now: float | None = None
+        self._gaps: deque[tuple[float, float]] = deque(maxlen=GAP_WINDOW)  # (time, gap since the tick before)
 
     @property
     def config(self) -> PlannerConfig:
@@ -411,7 +418,10 @@ class Planner:
             self._close_stamp = newest  # time went back (simulation restart): wait again
         clearance = None
         if obstacle is not None:
-            model = self._model
+            # A loaded machine ticks late: the next stop can come no sooner than the gaps seen lately.
+            gap = max((g for _, g in self._gaps), default=0.0)
+            model = self._model if gap <= self._model.response_time else \
+                replace(self._model, response_time=min(gap, MAX_GAP))
             distance = obstacle.distance - self._speeds.travel(obstacle.stamp, now)
             rest = distance - model.stopping_distance(self._speeds.bound(now))
             limit = model.approach_speed(distance - cfg.safety_distance)
@@ -419,9 +429,9 @@ class Planner:
                                   now - obstacle.stamp, distance, rest, rest - cfg.safety_distance, limit)
             band = cfg.safety_distance + HALT_SLACK + (cfg.stop_hysteresis if self._safety_stop else 0.0)
             if not rest > band:
-                if self._safety_stop is None or self._close_stamp is None or \
-                        obstacle.stamp >= self._close_stamp:
+                if self._safety_stop is None:  # the distance that decided it stays in the reason
                     self._safety_stop = (obstacle.class_name, max(distance, 0.0))
+                if self._close_stamp is None or obstacle.stamp >= self._close_stamp:
                     self._close_stamp = obstacle.stamp
         if self._safety_stop is not None and (
                 self._close_stamp is None or newest is None
@@ -432,6 +442,10 @@ class Planner:
     def _command(self, now: float, measured: tuple[float, float] | None) -> Plan:
         dt = 0.0 if self._last_now is None else now - self._last_now
         self._last_now = now
+        if 0.0 < dt:
+            self._gaps.append((now, dt))
+        while self._gaps and not 0.0 <= now - self._gaps[0][0] <= GAP_MEMORY:
+            self._gaps.popleft()
         cfg = self._config
         self.clearance = self._check_clearance(now)
         if self.e_stop.engaged:

@@ -105,6 +105,7 @@ def test_person_within_safety_distance_stops_whatever_the_target_does():
     # Standing still, the person beyond safety_distance but within the stop_hysteresis: still stopped.
     plans = run(planner, [[far_ball, box('person', 1.75, WIDE)]] * 10, start=1.05, intrinsics=WIDE)
     assert all(p.state == 'stopped' and p.linear == 0.0 for p in plans)
+    assert {p.reason for p in plans} == {stop.reason}  # one reason per stop: one log line
     # Gone (or far): released only after safety_release_time of frames without it.
     plans = run(planner, [[far_ball]] * 10, start=1.55, intrinsics=WIDE)
     states = [p.state for p in plans]

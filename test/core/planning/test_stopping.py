@@ -146,3 +146,10 @@ def test_a_measured_depth_is_used_before_the_monocular_estimate():
     plan = planner.update(0.0, [ball_box(6.0), near], WIDE)
     assert plan.clearance.source == 'depth' and plan.clearance.distance == pytest.approx(1.47)
     assert plan.halted and 'person' in plan.reason
+
+
+@pytest.mark.parametrize('tick', [0.15, 0.3])
+def test_a_planner_that_ticks_late_still_holds_the_line(tick):
+    # A loaded machine: commands 1.5-3 times further apart than response_time assumes.
+    closest, plan, _ = drive_toward_person(1.0, 0.2, 1.0, camera_rate=15.0, error=(0.93, 1.07), tick=tick)
+    assert closest >= 1.5 and plan.halted and 'person' in plan.reason
