@@ -1,7 +1,9 @@
 """Decide an episode from what the robot did, as plain Python (no rclpy): success, failure or running.
 
 Distances come from the simulator's ground truth with the planner's definition: from the camera
-to the object's centre, horizontal (the optical frame's x right and z forward; y is down).
+to the object's centre, horizontal (the optical frame's x right and z forward; y is down). The
+closest approach of a stop-class object also counts those out of the camera's view: from the
+robot's true pose (`sim/pose`) and the world's objects, when the judge is given them.
 
 - `target` episodes succeed when the robot is stopped (commanded and measured speeds about zero
   for `hold_time`) with the target within `tolerance` of `stop_distance`.
@@ -74,12 +76,29 @@ class TruthObject:
         return math.hypot(self.x, self.z)
 
 
+@dataclass(frozen=True)
+class WorldObject:
+    """One static object of the simulated world: its class and footprint centre (world frame, m)."""
+
+    class_name: str
+    x: float
+    y: float
+    name: str = ''
+
+
 class Judge:
     """Follows an episode through its observations and returns a Verdict once it is decided."""
 
-    def __init__(self, criteria: Criteria, target_id: str = '') -> None:
-        """Judge by `criteria`; `target_id` names the target object (else: the nearest of its class)."""
+    def __init__(self, criteria: Criteria, target_id: str = '', world: Iterable[WorldObject] = (),
+                 camera_x: float = 0.0) -> None:
+        """Judge by `criteria`; `target_id` names the target object (else: the nearest of its class).
+
+        `world`: the world's objects, so that stop-class objects out of the camera's view count in
+        the closest approach too (with `on_pose`); `camera_x`: the camera's mount ahead of the base.
+        """
         self.criteria = criteria
+        self.world = tuple(o for o in world if o.class_name in criteria.stop_classes)
+        self.camera_x = camera_x
         self._fixed_target = bool(target_id)
         self.start: float | None = None
         self.now = 0.0
@@ -135,9 +154,20 @@ class Judge:
         stoppers = [o.distance for o in objects if o.class_name in cfg.stop_classes]
         self.stop_object_distance = min(stoppers) if stoppers else None
         if stoppers:
-            closest = min(stoppers)
-            if self.closest_stop_object is None or closest < self.closest_stop_object:
-                self.closest_stop_object = closest
+            self._approach(min(stoppers))
+
+    def on_pose(self, t: float, x: float, y: float, yaw: float) -> None:
+        """Record the robot's true pose (world frame): the camera's distance to every stop-class object."""
+        self._tick(t)
+        if not self.world:
+            return
+        cx, cy = x + self.camera_x * math.cos(yaw), y + self.camera_x * math.sin(yaw)
+        self._approach(min(math.hypot(o.x - cx, o.y - cy) for o in self.world))
+
+    def _approach(self, distance: float) -> None:
+        closest = self.closest_stop_object
+        if math.isfinite(distance) and (closest is None or distance < closest):
+            self.closest_stop_object = distance
 
     def on_contacts(self, names: Iterable[str]) -> None:
         """Record objects the robot touched (the simulator's bumper); any contact fails the episode."""

@@ -5,6 +5,7 @@ watched by the demo's monitor and judged from the simulator's ground truth. A sm
 a target 3 m ahead keep it short on two cores.
 """
 
+import math
 from pathlib import Path
 import subprocess
 import sys
@@ -89,6 +90,20 @@ def test_a_person_inside_safety_distance_fails_the_episode(ros, tmp_path):
     assert result.reason.startswith('safety: a person came within '), context
     assert 'inside safety_distance 1.5 m' in result.reason
     assert result.closest_stop_object < 1.5
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason=f'the shipped model {MODEL} does not exist yet')
+def test_the_closest_approach_counts_a_person_out_of_view(ros, tmp_path):
+    # A person beside the start pose, outside the camera's view: the true pose still measures it.
+    scenario = tmp_path / 'person_beside.yaml'
+    scenario.write_text(SCENARIO + '  - {class: person, position: [0.0, 2.2], yaw: 0.0, size: 1.7}\n')
+    config = EpisodeConfig(
+        scenario=str(scenario), seed=0, out_dir=tmp_path, criteria=criteria_for('target', time_limit=30.0),
+        overrides=['sim.camera_width=320', 'sim.camera_height=240'], real_time_factor=1.0,
+        video=False, record=False, print_progress=None, startup_timeout=90.0)
+    result = run_episode(config, ros.context, ros.executor)
+    assert result.closest_stop_object is not None, result.reason
+    assert 1.5 <= result.closest_stop_object <= math.hypot(0.17, 2.2) + 1e-6, result.reason
 
 
 def _demo(*args, timeout=60):

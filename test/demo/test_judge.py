@@ -6,7 +6,7 @@ import math
 import pytest
 
 from physical_ai.core.errors import ConfigError
-from physical_ai.demo.judge import Criteria, Judge, TruthObject
+from physical_ai.demo.judge import Criteria, Judge, TruthObject, WorldObject
 from physical_ai.demo.report import EpisodeResult, batch_summary, format_batch, format_episode, write_summary
 
 
@@ -81,6 +81,19 @@ def test_a_person_inside_safety_distance_fails_at_once(kind):
     assert judge.closest_stop_object == pytest.approx(math.hypot(0.3, 1.45))
     # The verdict stands: stopping afterwards does not make it a success.
     assert _drive(judge, 1.25, 4.0, 0.0, lambda t: 2.5, [person]) is verdict
+
+
+def test_a_person_out_of_view_counts_from_the_true_pose():
+    world = [WorldObject('person', 2.0, 1.6, 'person_0'), WorldObject('box', 1.0, 0.0, 'box_0')]
+    judge = Judge(Criteria(kind='target'), world=world, camera_x=0.2)
+    judge.on_pose(0.0, 0.0, 0.0, 0.0)
+    assert judge.closest_stop_object == pytest.approx(math.hypot(1.8, 1.6))  # the box does not count
+    judge.on_pose(0.5, 1.0, 0.0, math.pi / 2)  # facing left: the camera at (1.0, 0.2)
+    assert judge.closest_stop_object == pytest.approx(math.hypot(1.0, 1.4))
+    assert judge.decide() is None
+    judge.on_pose(1.0, 2.0, 0.0, math.pi / 2)  # the camera 1.4 m from the person, none in view
+    verdict = judge.decide()
+    assert not verdict.success and verdict.reason.startswith('safety: a person came within 1.40 m')
 
 
 def test_safety_distance_zero_is_not_judged():
