@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+import math
 import os
 from pathlib import Path
 import signal
@@ -24,7 +25,7 @@ import time
 from typing import Any
 
 from physical_ai.core.errors import ConfigError
-from physical_ai.demo.judge import Criteria, Judge, TruthObject
+from physical_ai.demo.judge import Criteria, Judge, TruthObject, WorldObject
 from physical_ai.demo.recorder import TopicOptions
 from physical_ai.demo.report import EpisodeResult, percentiles
 
@@ -117,6 +118,7 @@ class Monitor:
     def __init__(self, node: Any, judge: Judge, cmd_type: Any, planner_name: str = 'planner',
                  sim_name: str = 'sim') -> None:
         from diagnostic_msgs.msg import DiagnosticArray
+        from geometry_msgs.msg import PoseStamped
         from nav_msgs.msg import Odometry
         from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import Image
@@ -144,6 +146,7 @@ class Monitor:
         node.create_subscription(Detection2DArray, 'detections', self._on_detections, reliable)
         node.create_subscription(Detection2DArray, 'sim/ground_truth', self._on_truth, best_effort)
         node.create_subscription(Odometry, 'odom', self._on_odom, reliable)
+        node.create_subscription(PoseStamped, 'sim/pose', self._on_pose, reliable)
         node.create_subscription(cmd_type, 'cmd_vel', self._on_cmd, reliable)
         node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, reliable)
 
@@ -190,6 +193,15 @@ class Monitor:
             if self.judge.verdict is not None:  # figures are frozen at the verdict
                 return
             self.judge.on_odometry(t, twist.linear.x, twist.angular.z)
+
+    def _on_pose(self, msg: Any) -> None:
+        t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        p, q = msg.pose.position, msg.pose.orientation
+        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+        with self.lock:
+            if self.judge.verdict is not None:  # figures are frozen at the verdict
+                return
+            self.judge.on_pose(t, p.x, p.y, yaw)
 
     def _on_cmd(self, msg: Any) -> None:
         wall = time.monotonic()
@@ -277,6 +289,18 @@ def target_name(scenario: Any) -> str:
     return ''
 
 
+def world_objects(config: EpisodeConfig) -> tuple[WorldObject, ...]:
+    """Return the objects of the episode's world as the simulator draws them (same scenario and seed)."""
+    from physical_ai.core.sim.scenario import load_scenario
+    from physical_ai.core.sim.world import sample_world
+
+    sim = _node_of(check_profile(config), 'sim')
+    scenario = load_scenario(_param(sim, 'scenario')).with_overrides(
+        _param(sim, 'target_class'), _param(sim, 'person_xy'), _param(sim, 'start_pose'))
+    spec = sample_world(scenario, int(_param(sim, 'seed')))
+    return tuple(WorldObject(o.class_name, o.x, o.y, o.name) for o in spec.objects)
+
+
 def episode_setup(config: EpisodeConfig) -> tuple[Any, Criteria, str]:
     """Return the checked profile, the criteria with the planner's settings, and the target's name."""
     from dataclasses import replace
@@ -289,7 +313,8 @@ def episode_setup(config: EpisodeConfig) -> tuple[Any, Criteria, str]:
         _param(sim, 'target_class'), _param(sim, 'person_xy'), _param(sim, 'start_pose'))
     criteria = replace(config.criteria, target_class=_param(planner, 'target_class'),
                        stop_classes=tuple(_param(planner, 'stop_classes')),
-                       stop_distance=float(_param(planner, 'stop_distance')))
+                       stop_distance=float(_param(planner, 'stop_distance')),
+                       safety_distance=float(_param(planner, 'safety_distance')))
     target = target_name(scenario)
     if config.criteria.kind == 'target' and scenario.target is not None \
             and scenario.target.class_name != criteria.target_class:
@@ -332,7 +357,9 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
     cmd_type = TwistStamped if _param(base_side, 'stamped') else Twist
     config.out_dir.mkdir(parents=True, exist_ok=True)
     log_path = config.out_dir / f'{config.stem}.log'
-    judge = Judge(criteria, target)
+    from physical_ai.core.sim.camera import CameraSpec
+
+    judge = Judge(criteria, target, world_objects(config), CameraSpec.mount_x)
     nodes: list[Any] = []
 
     def add(name: str, sim_time: bool) -> Any:
@@ -424,7 +451,8 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
             scenario=config.label, seed=config.seed, kind=criteria.kind, success=success,
             reason=reason, final_distance=judge.target_distance, distance_error=judge.distance_error,
             stop_error=judge.distance_error if verdict is not None and verdict.at_target else None,
-            closest_stop_object=judge.closest_stop_object, sim_time=judge.elapsed,
+            closest_stop_object=judge.closest_stop_object, safety_distance=criteria.safety_distance,
+            sim_time=judge.elapsed,
             wall_time=wall_end - started, camera_frames=monitor.camera_frames,
             frames_processed=monitor.detections, inference_rate_hz=rate,
             real_time_factor=(judge.now - monitor.first_command_sim) / run_wall if run_wall > 0 else 0.0,

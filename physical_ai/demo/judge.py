@@ -1,7 +1,9 @@
 """Decide an episode from what the robot did, as plain Python (no rclpy): success, failure or running.
 
 Distances come from the simulator's ground truth with the planner's definition: from the camera
-to the object's centre, horizontal (the optical frame's x right and z forward; y is down).
+to the object's centre, horizontal (the optical frame's x right and z forward; y is down). The
+closest approach of a stop-class object also counts those out of the camera's view: from the
+robot's true pose (`sim/pose`) and the world's objects, when the judge is given them.
 
 - `target` episodes succeed when the robot is stopped (commanded and measured speeds about zero
   for `hold_time`) with the target within `tolerance` of `stop_distance`.
@@ -9,8 +11,9 @@ to the object's centre, horizontal (the optical frame's x right and z forward; y
   planner halted for a stop-class object, and nothing of that class ever came within
   `contact_distance` of the camera; reaching the target instead is a failure.
 Both fail at `time_limit` (sim time), at a contact (the simulator's bumper, or a stop-class
-object closer than `contact_distance`), or when the planner reports the target reached while the
-robot stands outside the tolerance.
+object closer than `contact_distance`), as soon as a stop-class object comes closer than the
+planner's `safety_distance` (ground truth: a safety distance that is crossed is not one), or
+when the planner reports the target reached while the robot stands outside the tolerance.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Criteria:
     hold_time: float = 1.0
     time_limit: float = 60.0
     contact_distance: float = 0.3
+    safety_distance: float = 1.5  # the planner's: no stop-class object may come closer (0 = not judged)
     max_linear: float = 0.02  # |v| below this (m/s), commanded and measured, counts as stopped
     max_angular: float = 0.05  # |w| below this (rad/s)
     truth_timeout: float = 1.0  # a target distance older than this is not trusted
@@ -72,12 +76,29 @@ class TruthObject:
         return math.hypot(self.x, self.z)
 
 
+@dataclass(frozen=True)
+class WorldObject:
+    """One static object of the simulated world: its class and footprint centre (world frame, m)."""
+
+    class_name: str
+    x: float
+    y: float
+    name: str = ''
+
+
 class Judge:
     """Follows an episode through its observations and returns a Verdict once it is decided."""
 
-    def __init__(self, criteria: Criteria, target_id: str = '') -> None:
-        """Judge by `criteria`; `target_id` names the target object (else: the nearest of its class)."""
+    def __init__(self, criteria: Criteria, target_id: str = '', world: Iterable[WorldObject] = (),
+                 camera_x: float = 0.0) -> None:
+        """Judge by `criteria`; `target_id` names the target object (else: the nearest of its class).
+
+        `world`: the world's objects, so that stop-class objects out of the camera's view count in
+        the closest approach too (with `on_pose`); `camera_x`: the camera's mount ahead of the base.
+        """
         self.criteria = criteria
+        self.world = tuple(o for o in world if o.class_name in criteria.stop_classes)
+        self.camera_x = camera_x
         self._fixed_target = bool(target_id)
         self.start: float | None = None
         self.now = 0.0
@@ -133,9 +154,20 @@ class Judge:
         stoppers = [o.distance for o in objects if o.class_name in cfg.stop_classes]
         self.stop_object_distance = min(stoppers) if stoppers else None
         if stoppers:
-            closest = min(stoppers)
-            if self.closest_stop_object is None or closest < self.closest_stop_object:
-                self.closest_stop_object = closest
+            self._approach(min(stoppers))
+
+    def on_pose(self, t: float, x: float, y: float, yaw: float) -> None:
+        """Record the robot's true pose (world frame): the camera's distance to every stop-class object."""
+        self._tick(t)
+        if not self.world:
+            return
+        cx, cy = x + self.camera_x * math.cos(yaw), y + self.camera_x * math.sin(yaw)
+        self._approach(min(math.hypot(o.x - cx, o.y - cy) for o in self.world))
+
+    def _approach(self, distance: float) -> None:
+        closest = self.closest_stop_object
+        if math.isfinite(distance) and (closest is None or distance < closest):
+            self.closest_stop_object = distance
 
     def on_contacts(self, names: Iterable[str]) -> None:
         """Record objects the robot touched (the simulator's bumper); any contact fails the episode."""
@@ -187,6 +219,10 @@ class Judge:
         if self.closest_stop_object is not None and self.closest_stop_object < cfg.contact_distance:
             return Verdict(False, f'contact: a {"/".join(cfg.stop_classes)} came within '
                                   f'{self.closest_stop_object:.2f} m of the camera', t)
+        if self.closest_stop_object is not None and self.closest_stop_object < cfg.safety_distance:
+            return Verdict(False, f'safety: a {"/".join(cfg.stop_classes)} came within '
+                                  f'{self.closest_stop_object:.2f} m of the camera, inside safety_distance '
+                                  f'{cfg.safety_distance:g} m', t)
         held = self.stopped_for >= cfg.hold_time
         fresh = self.target_time is not None and t - self.target_time <= cfg.truth_timeout
         if cfg.kind == 'target' and held and fresh:

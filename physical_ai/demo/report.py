@@ -52,6 +52,7 @@ class EpisodeResult:
     distance_error: float | None = None
     stop_error: float | None = None  # distance_error when the robot stopped at the target
     closest_stop_object: float | None = None
+    safety_distance: float | None = None
     sim_time: float = 0.0
     wall_time: float = 0.0
     camera_frames: int = 0
@@ -89,7 +90,11 @@ def format_episode(result: EpisodeResult) -> str:
         + (f' (error {result.distance_error:+.3f} m)' if result.distance_error is not None else ''),
     ]
     if result.closest_stop_object is not None:
-        lines.append(f'  closest stop-class object      {_m(result.closest_stop_object)}')
+        line = f'  closest stop-class object      {_m(result.closest_stop_object)}'
+        if result.safety_distance is not None:
+            line += (f' (safety_distance {result.safety_distance:g} m, '
+                     f'{result.closest_stop_object - result.safety_distance:+.3f} m)')
+        lines.append(line)
     lines += [
         f'  time taken                     {result.sim_time:.1f} s simulated, {result.wall_time:.1f} s wall '
         f'(real-time factor {result.real_time_factor:.2f})',
@@ -110,6 +115,9 @@ def format_episode(result: EpisodeResult) -> str:
 def batch_summary(results: Sequence[EpisodeResult]) -> dict[str, Any]:
     """Return the success rate and the distribution of stop-distance errors of a run."""
     errors = [r.stop_error for r in results if r.stop_error is not None and math.isfinite(r.stop_error)]
+    closest = [r.closest_stop_object for r in results if r.closest_stop_object is not None]
+    inside = sum(r.closest_stop_object is not None and r.safety_distance is not None
+                 and r.closest_stop_object < r.safety_distance for r in results)
     succeeded = sum(r.success for r in results)
     return {
         'episodes': len(results),
@@ -117,6 +125,9 @@ def batch_summary(results: Sequence[EpisodeResult]) -> dict[str, Any]:
         'success_rate': succeeded / len(results) if results else 0.0,
         'target_episodes': sum(r.kind == 'target' for r in results),
         'stop_distance_error_m': distribution(errors),
+        'closest_stop_object_m': {**distribution(closest), **{
+            key: value for key, value in percentiles(closest).items() if key != 'count'}},
+        'inside_safety_distance': inside,
         'wall_time_s': sum(r.wall_time for r in results),
     }
 
@@ -135,6 +146,13 @@ def format_batch(results: Sequence[EpisodeResult]) -> str:
             text += (f': mean {err["mean"]:+.3f} m, std {err["std"]:.3f} m, min {err["min"]:+.3f} m, '
                      f'max {err["max"]:+.3f} m')
         lines.append(text)
+    near = summary['closest_stop_object_m']
+    if near['count']:
+        lines.append(f'closest approach of a stop-class object over {near["count"]} episodes: '
+                     f'min {near["min"]:.3f} m, p50 {near["p50"]:.3f} m, mean {near["mean"]:.3f} m, '
+                     f'max {near["max"]:.3f} m; {summary["inside_safety_distance"]} inside safety_distance')
+        values = sorted(r.closest_stop_object for r in results if r.closest_stop_object is not None)
+        lines.append('  per episode, sorted (m): ' + ' '.join(f'{v:.2f}' for v in values))
     failed = [r for r in results if not r.success]
     for r in failed:
         lines.append(f'  failed: {r.scenario} seed {r.seed}: {r.reason}')

@@ -30,6 +30,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.planning import Plan, Planner, PlannerConfig
 from physical_ai.core.planning.messages import detections_from_msg, intrinsics_from_camera_info, stamp_seconds
+from physical_ai.core.planning.stopping import Clearance
 from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
 from physical_ai.params.planner import PARAMS
 
@@ -332,6 +333,9 @@ class PlannerNode(Node):
                 'target_bearing_rad': target.bearing if target else 'none',
                 'stop_object': f'{plan.stop_object[0]} at {plan.stop_object[1]:.2f} m'
                 if plan.stop_object else 'none',
+                'stop_clearance': _clearance_text(plan.clearance),
+                'stop_margin_m': plan.clearance.margin if plan.clearance else 'none',
+                'stop_speed_limit': plan.clearance.speed_limit if plan.clearance else 'none',
                 'watchdog': planner.watchdog.status(now),
                 'e_stop': 'engaged' if planner.e_stop.engaged else 'released',
                 'e_stop_engagements': planner.e_stop.engage_count,
@@ -340,6 +344,7 @@ class PlannerNode(Node):
                 'oversized_messages': self.oversized,
                 'callback_errors': self.callback_errors,
                 'last_malformed': self.last_problem or 'none',
+                'detections_dropped': planner.dropped,
                 'cmd_linear': plan.linear,
                 'cmd_angular': plan.angular,
             }
@@ -347,6 +352,14 @@ class PlannerNode(Node):
                 values['odom_linear'], values['odom_angular'] = self._odom[1], self._odom[2]
         message = plan.state if plan.state not in ('stopped', 'e_stopped') else f'{plan.state}: {plan.reason}'
         return ('warn' if plan.halted else 'ok'), message, values
+
+
+def _clearance_text(clearance: Clearance | None) -> str:
+    if clearance is None:
+        return 'none'
+    return (f'{clearance.class_name}: estimated {clearance.estimate:.2f} m ({clearance.source}), '
+            f'{clearance.distance:.2f} m on the safe side {clearance.age:.3f} s after the frame, '
+            f'rest at {clearance.rest:.2f} m if stopped now')
 
 
 main = node_main(PlannerNode)

@@ -14,15 +14,36 @@ PARAMS: tuple[ParamSpec, ...] = (
               choices=('approach', 'follow')),
     ParamSpec('target_class', 'ball', 'Class name of the target (as the detector names it).'),
     ParamSpec('stop_classes', ['person'],
-              'Classes that stop the robot when within safety_distance, whatever the target does.'),
+              'Classes the robot stops for before they come within safety_distance, whatever the '
+              'target does.'),
     ParamSpec('min_score', 0.5, 'Detections scored below this are not used.', min_value=0.0, max_value=1.0),
     ParamSpec('stop_distance', 1.0, 'Distance (m) from the camera at which to stop at the target.',
               min_value=0.05, max_value=100.0),
-    ParamSpec('safety_distance', 1.5, 'A stop-class object this close (m) stops the robot.',
+    ParamSpec('safety_distance', 1.5,
+              'Distance (m) from the camera a stop-class object must never come within: the robot '
+              'slows down and stops before it, allowing for detection age, speed and braking.',
               min_value=0.0, max_value=100.0),
     ParamSpec('stop_hysteresis', 0.15,
               'Distance (m) beyond a stop threshold before motion resumes, so stops do not flicker.',
               min_value=0.0, max_value=10.0),
+    ParamSpec('distance_uncertainty', 0.15,
+              'Fraction by which a stop-class object\'s monocular distance is taken closer than '
+              'estimated (the safe side of its error; measured within +7/-20 % at 1-2 m on the '
+              'simulator with the ground-plane estimate).', min_value=0.0, max_value=0.9),
+    ParamSpec('depth_uncertainty', 0.05,
+              'Distance (m) by which a measured depth of a stop-class object is taken closer, when a '
+              '3D stage provides one.', min_value=0.0, max_value=10.0),
+    ParamSpec('brake_decel', 0.0,
+              'Deceleration (m/s^2) the base delivers when told to stop; 0 = max_linear_accel.',
+              min_value=0.0, max_value=50.0),
+    ParamSpec('response_time', 0.1,
+              'Time (s) from a stop decision until the base brakes (transport, controller period, '
+              'the next planner tick), added to the measured age of the detection.',
+              min_value=0.0, max_value=5.0),
+    ParamSpec('time_before_collision', 1.0,
+              'Approach model: near a stop-class object, forward speed is limited so that the line at '
+              'safety_distance is at least this many seconds away (0 = braking distance only).',
+              min_value=0.0, max_value=60.0),
     ParamSpec('safety_release_time', 0.5,
               'Time (s) with no stop-class object within reach before a safety stop is released.',
               min_value=0.0, max_value=60.0),
@@ -52,6 +73,9 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('search_timeout', 8.0, 'Longest search turn (s) before stopping; 0 stops at once.',
               min_value=0.0, max_value=600.0),
     # Safety
+    ParamSpec('max_detections', 100,
+              'At most this many of the best-scored detections of a message are looked at.',
+              min_value=1, max_value=100000),
     ParamSpec('detection_timeout', 0.5,
               'Watchdog: no detections stamped within this many seconds of now -> zero velocity.',
               min_value=0.01, max_value=60.0),

@@ -1,10 +1,11 @@
-"""A short closed-loop episode through the real nodes: simulator, inference (shipped model), planner.
+"""Short closed-loop episodes through the real nodes: simulator, inference (shipped model), planner.
 
 The demo's own machinery runs it: the `sim` profile started by the runner (one process per node),
 watched by the demo's monitor and judged from the simulator's ground truth. A smaller camera and
 a target 3 m ahead keep it short on two cores.
 """
 
+import math
 from pathlib import Path
 import subprocess
 import sys
@@ -43,6 +44,66 @@ def test_robot_drives_to_the_ball_and_stops_at_the_stop_distance(ros, tmp_path):
     assert result.planner_state == 'stopped' and 'reached' in result.planner_reason
     assert result.frames_processed > 10 and result.latency_ms['count'] > 0
     assert 'exit code 0' in log  # the graph stopped cleanly after the episode
+
+
+PERSON_AHEAD = """\
+description: Closed-loop test - a person {distance} m ahead, the ball behind them.
+start_pose: [0.0, 0.0, 0.0]
+jitter: 0.0
+lighting: fixed
+objects:
+  - {{class: ball, position: [5.5, 0.7], target: true, size: 0.25, color: [0.9, 0.2, 0.1]}}
+  - {{class: person, position: [{distance}, 0.0], yaw: 3.14, size: 1.7}}
+"""
+
+
+def _person_episode(ros, tmp_path, distance, **config):
+    scenario = tmp_path / 'person_ahead.yaml'
+    scenario.write_text(PERSON_AHEAD.format(distance=distance))
+    lines = []
+    config = EpisodeConfig(
+        scenario=str(scenario), seed=0, out_dir=tmp_path, criteria=criteria_for('stop_for', time_limit=30.0),
+        real_time_factor=1.0, video=False, record=False, print_progress=lines.append,
+        startup_timeout=90.0, **config)
+    result = run_episode(config, ros.context, ros.executor)
+    log = Path(result.log).read_text(errors='replace')
+    return result, f'{result.reason}\nprogress:\n' + '\n'.join(lines) + f'\ngraph log:\n{log[-3000:]}'
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason=f'the shipped model {MODEL} does not exist yet')
+def test_robot_stops_for_a_person_before_safety_distance(ros, tmp_path):
+    # At the camera size the planner's distance_uncertainty was measured at (640x480).
+    result, context = _person_episode(ros, tmp_path, 3.2)
+    assert result.success, context
+    assert result.safety_distance == 1.5
+    assert result.closest_stop_object is not None and result.closest_stop_object >= 1.5, context
+    assert result.planner_state == 'stopped' and 'safety_distance' in result.planner_reason, context
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason=f'the shipped model {MODEL} does not exist yet')
+def test_a_person_inside_safety_distance_fails_the_episode(ros, tmp_path):
+    # The robot starts with the person already inside the line: the judge fails it from the
+    # simulator's ground truth, whatever the planner does.
+    result, context = _person_episode(ros, tmp_path, 1.25,
+                                      overrides=['sim.camera_width=320', 'sim.camera_height=240'])
+    assert not result.success, context
+    assert result.reason.startswith('safety: a person came within '), context
+    assert 'inside safety_distance 1.5 m' in result.reason
+    assert result.closest_stop_object < 1.5
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason=f'the shipped model {MODEL} does not exist yet')
+def test_the_closest_approach_counts_a_person_out_of_view(ros, tmp_path):
+    # A person beside the start pose, outside the camera's view: the true pose still measures it.
+    scenario = tmp_path / 'person_beside.yaml'
+    scenario.write_text(SCENARIO + '  - {class: person, position: [0.0, 2.2], yaw: 0.0, size: 1.7}\n')
+    config = EpisodeConfig(
+        scenario=str(scenario), seed=0, out_dir=tmp_path, criteria=criteria_for('target', time_limit=30.0),
+        overrides=['sim.camera_width=320', 'sim.camera_height=240'], real_time_factor=1.0,
+        video=False, record=False, print_progress=None, startup_timeout=90.0)
+    result = run_episode(config, ros.context, ros.executor)
+    assert result.closest_stop_object is not None, result.reason
+    assert 1.5 <= result.closest_stop_object <= math.hypot(0.17, 2.2) + 1e-6, result.reason
 
 
 def _demo(*args, timeout=60):

@@ -1,11 +1,12 @@
 """Episode verdicts and the report's figures, from observation sequences (plain Python)."""
 
 import json
+import math
 
 import pytest
 
 from physical_ai.core.errors import ConfigError
-from physical_ai.demo.judge import Criteria, Judge, TruthObject
+from physical_ai.demo.judge import Criteria, Judge, TruthObject, WorldObject
 from physical_ai.demo.report import EpisodeResult, batch_summary, format_batch, format_episode, write_summary
 
 
@@ -62,10 +63,43 @@ def test_person_in_the_way():
 
 def test_reaching_the_target_past_the_person_fails():
     judge = Judge(Criteria(kind='stop_for'))
-    judge.on_truth(0.0, [TruthObject('person', 0.6, -0.5, 0.3)])
+    judge.on_truth(0.0, [TruthObject('person', 1.2, -0.5, 1.6)])
     judge.on_planner('stopped', 'ball reached (1.01 m)')
     verdict = _drive(judge, 0.1, 3.0, 0.0, lambda t: 1.0)
-    assert not verdict.success and 'without stopping for the person (closest 0.67 m)' in verdict.reason
+    assert not verdict.success and 'without stopping for the person (closest 2.00 m)' in verdict.reason
+
+
+@pytest.mark.parametrize('kind', ['target', 'stop_for'])
+def test_a_person_inside_safety_distance_fails_at_once(kind):
+    judge = Judge(Criteria(kind=kind, safety_distance=1.5))
+    person = TruthObject('person', 0.3, -0.5, 1.6)  # 1.63 m: outside
+    assert _drive(judge, 0.0, 1.0, 0.3, lambda t: 3.0 - 0.3 * t, [person]) is None
+    judge.on_planner('stopped', 'person 1.52 m ahead (safe side): stopped to stay beyond safety_distance')
+    verdict = _drive(judge, 1.05, 1.2, 0.1, lambda t: 2.5, [TruthObject('person', 0.3, -0.5, 1.45)])
+    assert not verdict.success
+    assert verdict.reason == 'safety: a person came within 1.48 m of the camera, inside safety_distance 1.5 m'
+    assert judge.closest_stop_object == pytest.approx(math.hypot(0.3, 1.45))
+    # The verdict stands: stopping afterwards does not make it a success.
+    assert _drive(judge, 1.25, 4.0, 0.0, lambda t: 2.5, [person]) is verdict
+
+
+def test_a_person_out_of_view_counts_from_the_true_pose():
+    world = [WorldObject('person', 2.0, 1.6, 'person_0'), WorldObject('box', 1.0, 0.0, 'box_0')]
+    judge = Judge(Criteria(kind='target'), world=world, camera_x=0.2)
+    judge.on_pose(0.0, 0.0, 0.0, 0.0)
+    assert judge.closest_stop_object == pytest.approx(math.hypot(1.8, 1.6))  # the box does not count
+    judge.on_pose(0.5, 1.0, 0.0, math.pi / 2)  # facing left: the camera at (1.0, 0.2)
+    assert judge.closest_stop_object == pytest.approx(math.hypot(1.0, 1.4))
+    assert judge.decide() is None
+    judge.on_pose(1.0, 2.0, 0.0, math.pi / 2)  # the camera 1.4 m from the person, none in view
+    verdict = judge.decide()
+    assert not verdict.success and verdict.reason.startswith('safety: a person came within 1.40 m')
+
+
+def test_safety_distance_zero_is_not_judged():
+    judge = Judge(Criteria(kind='stop_for', safety_distance=0.0))
+    judge.on_truth(0.0, [TruthObject('person', 0.0, 0.0, 0.9)])
+    assert judge.decide() is None
 
 
 def test_contact_with_a_person_fails_at_once():
@@ -100,7 +134,10 @@ def test_report_and_summary(tmp_path):
         EpisodeResult('demo', 4, 'target', False, 'outside', final_distance=0.8, distance_error=-0.2,
                       stop_error=-0.2),
         EpisodeResult('demo', 6, 'target', False, 'time limit', final_distance=4.8, distance_error=3.8),
-        EpisodeResult('person', 5, 'stop_for', True, 'stopped for a person', closest_stop_object=1.4),
+        EpisodeResult('person', 5, 'stop_for', True, 'stopped for a person', closest_stop_object=1.62,
+                      safety_distance=1.5),
+        EpisodeResult('person', 7, 'stop_for', False, 'safety: ...', closest_stop_object=1.41,
+                      safety_distance=1.5),
     ]
     text = format_episode(results[0])
     assert 'SUCCESS' in text and 'p50 21.0 ms, p99 49.0 ms' in text and '260 of 270' in text
@@ -108,8 +145,15 @@ def test_report_and_summary(tmp_path):
     assert summary['succeeded'] == 2 and summary['stop_distance_error_m']['count'] == 2
     assert summary['stop_distance_error_m']['mean'] == pytest.approx(-0.075)
     text = format_batch(results)
-    assert 'success rate 2/4 (50 %)' in text
+    assert 'success rate 2/5 (40 %)' in text
     assert 'over the 2 target episodes that stopped at the target (1 did not): mean -0.075 m' in text
+    assert 'closest approach of a stop-class object over 2 episodes: min 1.410 m' in text
+    assert '1 inside safety_distance' in text and 'per episode, sorted (m): 1.41 1.62' in text
+    line = 'closest stop-class object      1.620 m (safety_distance 1.5 m, +0.120 m)'
+    assert line in format_episode(results[3])
     data = json.loads(write_summary(tmp_path / 'run' / 'summary.json', results, seed=3).read_text())
-    assert data['success'] is False and data['seed'] == 3 and len(data['results']) == 4
+    assert data['success'] is False and data['seed'] == 3 and len(data['results']) == 5
+    assert data['closest_stop_object_m']['min'] == pytest.approx(1.41)
+    assert data['inside_safety_distance'] == 1
+    assert [r['closest_stop_object'] for r in data['results']][3:] == [1.62, 1.41]
     assert data['results'][0]['video'] == 'a.mp4'

@@ -18,11 +18,20 @@ from physical_ai.core.errors import ConfigError
 CLIP_MARGIN_PX = 2.0
 # Rays closer than this to the horizon (radians) give no ground-plane estimate.
 MIN_GROUND_ANGLE = 1e-3
+# Boxes narrower or lower than this (pixels) carry no usable size: a detector's smallest box is
+# about one pixel, and a height of 1e-310 px would put the object 10^300 m away.
+MIN_BOX_PX = 1e-2
+# Boxes and centres beyond this (pixels) are absurd for any camera and would overflow the maths.
+MAX_PIXELS = 1e7
 
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected object: class name, score and axis-aligned box (centre and size) in pixels."""
+    """One detected object: class name, score and axis-aligned box (centre and size) in pixels.
+
+    `depth`: the object's horizontal range (m) measured by a 3D stage (depth image, stereo,
+    lidar), when one provides it; the planner then uses it instead of the monocular estimate.
+    """
 
     class_name: str
     score: float
@@ -30,6 +39,7 @@ class Detection:
     cy: float
     width: float
     height: float
+    depth: float | None = None
 
     @classmethod
     def from_corners(cls, class_name: str, score: float,
@@ -52,12 +62,18 @@ class Detection:
         if not isinstance(self.class_name, str) or not self.class_name:
             return 'empty class name'
         values = (self.score, self.cx, self.cy, self.width, self.height)
-        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in values):
             return f'non-finite value in score/box {values}'
-        if self.width <= 0.0 or self.height <= 0.0:
-            return f'empty box ({self.width} x {self.height} px)'
+        if self.width < MIN_BOX_PX or self.height < MIN_BOX_PX:
+            return f'empty box ({self.width:g} x {self.height:g} px)'
+        if max(abs(self.cx), abs(self.cy), self.width, self.height) > MAX_PIXELS:
+            return f'box out of any image ({self.width:g} x {self.height:g} px at {self.cx:g}, {self.cy:g})'
         if self.score < 0.0:
             return f'negative score {self.score}'
+        if self.depth is not None and not (isinstance(self.depth, int | float) and math.isfinite(self.depth)
+                                           and self.depth >= 0.0):
+            return f'depth must be a finite range >= 0 m, got {self.depth!r}'
         if intrinsics is not None:
             if (self.cx + self.width / 2.0 < 0.0 or self.cx - self.width / 2.0 > intrinsics.width
                     or self.bottom < 0.0 or self.top > intrinsics.height):
@@ -169,8 +185,38 @@ def estimate(det: Detection, intrinsics: Intrinsics, real_height: float | None,
     by_height = (lambda: from_height(det, intrinsics, real_height)) if real_height else (lambda: None)
     by_ground = (lambda: from_ground(det, intrinsics, ground)) if ground else (lambda: None)
     first, second = (by_height, by_ground) if method == 'height' else (by_ground, by_height)
-    result = first()
-    return result if result is not None else second()
+    result = usable(first())
+    return result if result is not None else usable(second())
+
+
+def usable(est: Estimate | None) -> Estimate | None:
+    """Return the estimate if its distance and bearing are finite numbers (else None)."""
+    if est is None or not (math.isfinite(est.distance) and math.isfinite(est.bearing)
+                           and all(math.isfinite(v) for v in est.position)):
+        return None
+    return est
+
+
+def nearest_estimate(det: Detection, intrinsics: Intrinsics, real_height: float | None,
+                     ground: GroundPlane | None) -> Estimate | None:
+    """Return the nearer of the height and ground estimates (the safe side for a stop decision).
+
+    A box cut by the top border over-estimates a height-based distance; a person shorter than
+    the class height does too. Taking the minimum of both methods never reads farther than the
+    better one.
+    """
+    candidates = []
+    if real_height:
+        candidates.append(usable(from_height(det, intrinsics, real_height)))
+    if ground is not None:
+        candidates.append(usable(from_ground(det, intrinsics, ground)))
+    candidates = [c for c in candidates if c is not None]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda c: c.distance)
+    if any(c.fills_frame for c in candidates) and not best.fills_frame:
+        best = Estimate(best.distance, best.bearing, best.position, best.method, best.clipped, True)
+    return best
 
 
 def parse_class_heights(entries: Iterable[str], name: str = 'class_heights') -> dict[str, float]:

@@ -4,30 +4,47 @@ Two calls drive it: `observe()` with each frame of detections (its stamp on the 
 and `command()` at a fixed rate, which returns a `Plan` (the command, the state, the reason of
 the last stop, the chosen target). `update()` does both for callers with one loop (the demo,
 the evaluation). Safety comes first, in this order: the e-stop latch, missing intrinsics, the
-detection watchdog, a stop-class object within `safety_distance`; then the behaviour. Every
-command passes the speed limits; behaviour commands also pass the acceleration limits, while
+detection watchdog, a stop-class object the robot could not stop for before `safety_distance`;
+then the behaviour. Every command passes the speed limits; behaviour commands also pass the
+acceleration limits and the approach speed of the nearest stop-class object (stopping.py), while
 safety stops go to zero at once.
+
+No input raises: detections with NaN, Inf, absurd or empty boxes, frames with non-finite stamps
+and estimates that overflow are rejected and counted; at most `max_detections` of the
+best-scored detections of a frame are looked at.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+import heapq
 import math
 from typing import Any
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.planning.filter import DistanceFilter
 from physical_ai.core.planning.geometry import (
+    CLIP_MARGIN_PX,
     Detection,
     Estimate,
     GroundPlane,
     Intrinsics,
     estimate,
+    nearest_estimate,
     parse_class_heights,
 )
 from physical_ai.core.planning.limits import VelocityLimiter, VelocityLimits
 from physical_ai.core.planning.safety import EStopLatch, Watchdog
+from physical_ai.core.planning.stopping import (
+    HALT_SLACK,
+    HISTORY_SLACK,
+    Clearance,
+    Obstacle,
+    SpeedHistory,
+    StopModel,
+)
 
 BEHAVIORS = ('approach', 'follow')
 DISTANCE_METHODS = ('height', 'ground')
@@ -38,6 +55,19 @@ ARRIVE_TOLERANCE = 0.02
 # The current target keeps being chosen over a slightly better-scored box that does not overlap it.
 TRACK_BONUS = 0.15
 TRACK_IOU = 0.3
+# A deceleration below this (m/s^2) is taken as this one, so a stopping distance stays finite.
+MIN_DECEL = 0.01
+# Gaps between commands seen over the last GAP_MEMORY seconds (at most GAP_WINDOW of them) raise
+# the response time, up to MAX_GAP s (a longer gap is a stall the watchdog judges).
+GAP_MEMORY = 2.0
+GAP_WINDOW = 400
+MAX_GAP = 1.0
+
+
+def _score_key(det: object) -> float:
+    score = getattr(det, 'score', None)
+    return score if isinstance(score, int | float) and not isinstance(score, bool) and score == score \
+        else -math.inf
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,12 @@ class PlannerConfig:
     camera_height: float = 0.0
     camera_pitch: float = 0.0
     distance_filter_time: float = 0.3
+    distance_uncertainty: float = 0.15
+    depth_uncertainty: float = 0.05
+    brake_decel: float = 0.0
+    response_time: float = 0.1
+    time_before_collision: float = 1.0
+    max_detections: int = 100
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any] | None = None, **overrides: Any) -> PlannerConfig:
@@ -109,10 +145,16 @@ class PlannerConfig:
         for name in ('safety_distance', 'stop_hysteresis', 'max_linear_speed', 'max_reverse_speed',
                      'max_angular_speed', 'max_linear_accel', 'max_angular_accel', 'search_turn_speed',
                      'search_timeout', 'target_timeout', 'safety_release_time', 'linear_gain',
-                     'angular_gain', 'camera_height', 'distance_filter_time'):
+                     'angular_gain', 'camera_height', 'distance_filter_time', 'depth_uncertainty',
+                     'brake_decel', 'response_time', 'time_before_collision'):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
                 raise ConfigError(f'parameter {name}: {value} is out of range (>= 0)')
+        if not 0.0 <= self.distance_uncertainty < 1.0:
+            raise ConfigError(f'parameter distance_uncertainty: {self.distance_uncertainty} is out of '
+                              'range (a fraction in [0, 1))')
+        if not (isinstance(self.max_detections, int) and self.max_detections >= 1):
+            raise ConfigError(f'parameter max_detections: {self.max_detections} is out of range (>= 1)')
         if not self.heading_tolerance > 0.0:
             raise ConfigError(f'parameter heading_tolerance: {self.heading_tolerance} is out of range (> 0)')
         if not self.target_class:
@@ -138,6 +180,12 @@ class PlannerConfig:
     def ground(self) -> GroundPlane | None:
         """Return the ground plane, or None when camera_height is not configured."""
         return GroundPlane(self.camera_height, self.camera_pitch) if self.camera_height > 0.0 else None
+
+    @property
+    def stop_model(self) -> StopModel:
+        """Return the braking model: brake_decel (else max_linear_accel), response and approach times."""
+        decel = self.brake_decel if self.brake_decel > 0.0 else self.max_linear_accel
+        return StopModel(max(decel, MIN_DECEL), self.response_time, self.time_before_collision)
 
 
 @dataclass(frozen=True)
@@ -166,6 +214,7 @@ class Plan:
     target: Target | None = None
     stop_object: tuple[str, float] | None = None
     halted: bool = False  # stopped by safety (e-stop, watchdog, intrinsics, stop class)
+    clearance: Clearance | None = None  # the stop budget of the nearest stop-class object
 
 
 def iou(a: Detection, b: Detection) -> float:
@@ -186,19 +235,25 @@ class Planner:
         self.limiter = VelocityLimiter(config.limits)
         self._filter = DistanceFilter(config.distance_filter_time)
         self._config = config
+        self._model = config.stop_model
+        self._speeds = SpeedHistory(self._model.decel, config.detection_timeout + HISTORY_SLACK)
         self.intrinsics: Intrinsics | None = None
         self.target: Target | None = None
+        self.obstacle: Obstacle | None = None
+        self.clearance: Clearance | None = None
         self.malformed = 0
+        self.dropped = 0  # detections beyond max_detections, not looked at
         self.last_problem = ''
         self.state = 'stopped'
         self.reason = 'starting'
         self._reached = False
         self._holding = False
         self._safety_stop: tuple[str, float] | None = None
-        self._last_close: float | None = None
+        self._close_stamp: float | None = None
         self._search_start: float | None = None
         self._search_sign = 1.0
         self._last_now: float | None = None
+        self._gaps: deque[tuple[float, float]] = deque(maxlen=GAP_WINDOW)  # (time, gap since the tick before)
 
     @property
     def config(self) -> PlannerConfig:
@@ -212,6 +267,9 @@ class Planner:
         self.limiter.limits = config.limits
         self.watchdog.timeout = config.detection_timeout
         self._filter.time_constant = config.distance_filter_time
+        self._model = config.stop_model
+        self._speeds.decel = self._model.decel
+        self._speeds.keep = config.detection_timeout + HISTORY_SLACK
         if (old.behavior, old.target_class) != (config.behavior, config.target_class):
             self.target = None
             self._filter.reset()
@@ -239,17 +297,32 @@ class Planner:
 
     def observe(self, detections: Iterable[Detection], stamp: float,
                 intrinsics: Intrinsics | None = None) -> int:
-        """Take one frame of detections stamped `stamp` (s); return how many were malformed (ignored)."""
+        """Take one frame of detections stamped `stamp` (s); return how many were malformed (ignored).
+
+        Only the `max_detections` best-scored detections are looked at (the rest count in
+        `dropped`); a frame whose stamp is not a finite number is ignored as a whole.
+        """
         if intrinsics is not None:
             self.set_intrinsics(intrinsics)
+        try:
+            detections = list(detections)
+        except TypeError:
+            detections = [detections]
+        if isinstance(stamp, bool) or not isinstance(stamp, int | float) or not math.isfinite(stamp):
+            self.malformed += len(detections)
+            self.last_problem = f'frame stamp {stamp!r} is not a finite time; frame ignored'
+            return len(detections)
         self.watchdog.feed(stamp)
-        detections = list(detections)
         if self.intrinsics is None:
             return 0
+        limit = self._config.max_detections
+        if len(detections) > limit:
+            self.dropped += len(detections) - limit
+            detections = heapq.nlargest(limit, detections, key=_score_key)
         valid, bad = [], 0
         for det in detections:
             problem = det.problem(self.intrinsics) if isinstance(det, Detection) else \
-                f'not a Detection: {det!r}'
+                f'not a Detection: {type(det).__name__}'
             if problem is None:
                 valid.append(det)
             else:
@@ -257,30 +330,43 @@ class Planner:
                 self.last_problem = problem
         self.malformed += bad
         self._check_stop_classes(valid, stamp)
-        self._choose_target(valid, stamp)
+        bad += self._choose_target(valid, stamp)
         return bad
+
+    def _obstacle_of(self, det: Detection, stamp: float) -> Obstacle | None:
+        """Return a stop-class detection as an obstacle, its distance taken on the safe side."""
+        cfg = self._config
+        if det.depth is not None:
+            return Obstacle(det.class_name, max(det.depth - cfg.depth_uncertainty, 0.0), det.depth,
+                            'depth', stamp)
+        est = nearest_estimate(det, self.intrinsics, cfg.class_heights.get(det.class_name), cfg.ground)
+        if est is None:
+            if det.bottom >= self.intrinsics.height - CLIP_MARGIN_PX:
+                return Obstacle(det.class_name, 0.0, 0.0, 'cut_off', stamp)  # reaches below the view
+            return None
+        if est.fills_frame:
+            # Cut by both the top and bottom border: closer than its box says.
+            return Obstacle(det.class_name, 0.0, est.distance, 'fills_frame', stamp)
+        return Obstacle(det.class_name, est.distance * (1.0 - cfg.distance_uncertainty), est.distance,
+                        est.method, stamp)
 
     def _check_stop_classes(self, detections: list[Detection], stamp: float) -> None:
         cfg = self._config
-        band = cfg.safety_distance + (cfg.stop_hysteresis if self._safety_stop else 0.0)
+        if self.obstacle is not None and stamp < self.obstacle.stamp:
+            self.obstacle = None  # time went back (simulation restart)
         nearest = None
         for det in detections:
             if det.class_name not in cfg.stop_classes or det.score < cfg.min_score:
                 continue
-            est = self._estimate(det)
-            # An object cut by both the top and bottom border is closer than its box says: stop.
-            if est is not None and (est.fills_frame or est.distance <= band):
-                if nearest is None or est.distance < nearest[1]:
-                    nearest = (det.class_name, est.distance)
+            obstacle = self._obstacle_of(det, stamp)
+            if obstacle is not None and (nearest is None or obstacle.distance < nearest.distance):
+                nearest = obstacle
         if nearest is not None:
-            self._safety_stop, self._last_close = nearest, stamp
-        elif self._safety_stop is not None and self._last_close is not None:
-            if stamp < self._last_close:
-                self._last_close = stamp  # time went back (simulation restart): wait again
-            elif stamp - self._last_close >= cfg.safety_release_time:
-                self._safety_stop = None
+            self.obstacle = nearest
+        elif self.obstacle is not None and stamp - self.obstacle.stamp > cfg.safety_release_time:
+            self.obstacle = None  # not seen for a while: gone
 
-    def _choose_target(self, detections: list[Detection], stamp: float) -> None:
+    def _choose_target(self, detections: list[Detection], stamp: float) -> int:
         cfg = self._config
         previous = self.target.detection if self.target is not None and \
             0.0 <= stamp - self.target.stamp <= cfg.target_timeout else None
@@ -296,21 +382,72 @@ class Planner:
             if best is None or rank > best[0]:
                 best = (rank, det, est, tracked)
         if best is None:
-            return
+            return 0
         _, det, est, tracked = best
         if not tracked:
             self._filter.reset()
         distance = self._filter.update(est.distance, stamp)
+        if not math.isfinite(distance):  # cannot happen with finite estimates; never act on one
+            self._filter.reset()
+            self.malformed += 1
+            self.last_problem = f'{det.class_name}: distance estimate not finite'
+            return 1
         self.target = Target(det.class_name, det.score, distance, est.distance, est.bearing,
                              est.position, est.method, stamp, det)
+        return 0
 
     def command(self, now: float, measured: tuple[float, float] | None = None) -> Plan:
         """Return the command for time `now` (s, same clock as the stamps); `measured` = odometry (v, w)."""
+        if measured is not None and not (isinstance(measured, tuple | list) and len(measured) == 2 and all(
+                isinstance(v, int | float) and math.isfinite(v) for v in measured)):
+            measured = None
+        if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+            self.clearance = None
+            if self.e_stop.engaged:
+                return self._halt('e_stopped', 'e_stop engaged')
+            return self._halt('stopped', f'clock: time {now!r} is not a finite number')
+        plan = self._command(now, measured)
+        self._speeds.record(now, plan.linear, None if measured is None else measured[0])
+        return plan
+
+    def _check_clearance(self, now: float) -> Clearance | None:
+        """Judge the nearest stop-class object at `now`: set or release the safety stop."""
+        cfg, obstacle = self._config, self.obstacle
+        newest = self.watchdog.last_stamp
+        if self._close_stamp is not None and newest is not None and newest < self._close_stamp:
+            self._close_stamp = newest  # time went back (simulation restart): wait again
+        clearance = None
+        if obstacle is not None:
+            # A loaded machine ticks late: the next stop can come no sooner than the gaps seen lately.
+            gap = max((g for _, g in self._gaps), default=0.0)
+            model = self._model if gap <= self._model.response_time else \
+                replace(self._model, response_time=min(gap, MAX_GAP))
+            distance = obstacle.distance - self._speeds.travel(obstacle.stamp, now)
+            rest = distance - model.stopping_distance(self._speeds.bound(now))
+            limit = model.approach_speed(distance - cfg.safety_distance)
+            clearance = Clearance(obstacle.class_name, obstacle.estimate, obstacle.source,
+                                  now - obstacle.stamp, distance, rest, rest - cfg.safety_distance, limit)
+            band = cfg.safety_distance + HALT_SLACK + (cfg.stop_hysteresis if self._safety_stop else 0.0)
+            if not rest > band:
+                if self._safety_stop is None:  # the distance that decided it stays in the reason
+                    self._safety_stop = (obstacle.class_name, max(distance, 0.0))
+                if self._close_stamp is None or obstacle.stamp >= self._close_stamp:
+                    self._close_stamp = obstacle.stamp
+        if self._safety_stop is not None and (
+                self._close_stamp is None or newest is None
+                or newest - self._close_stamp >= cfg.safety_release_time):
+            self._safety_stop = self._close_stamp = None
+        return clearance
+
+    def _command(self, now: float, measured: tuple[float, float] | None) -> Plan:
         dt = 0.0 if self._last_now is None else now - self._last_now
         self._last_now = now
-        if measured is not None and not all(math.isfinite(v) for v in measured):
-            measured = None
+        if 0.0 < dt:
+            self._gaps.append((now, dt))
+        while self._gaps and not 0.0 <= now - self._gaps[0][0] <= GAP_MEMORY:
+            self._gaps.popleft()
         cfg = self._config
+        self.clearance = self._check_clearance(now)
         if self.e_stop.engaged:
             return self._halt('e_stopped', 'e_stop engaged')
         if self.intrinsics is None:
@@ -319,8 +456,8 @@ class Planner:
             return self._halt('stopped', 'watchdog: ' + self.watchdog.reason(now))
         if self._safety_stop is not None:
             name, distance = self._safety_stop
-            return self._halt('stopped', f'{name} within safety_distance '
-                                         f'({distance:.2f} m, limit {cfg.safety_distance:g} m)')
+            return self._halt('stopped', f'{name} {distance:.2f} m ahead (safe side): stopped to stay '
+                                         f'beyond safety_distance {cfg.safety_distance:g} m')
         target = self.target
         if target is None:
             return self._drive(0.0, 0.0, dt, measured, 'stopped', f'no {cfg.target_class} seen yet')
@@ -369,6 +506,11 @@ class Planner:
     def _drive(self, linear: float, angular: float, dt: float, measured: tuple[float, float] | None,
                state: str, reason: str = '') -> Plan:
         linear, angular = self.limiter.limit(linear, angular, dt, measured)
+        if self.clearance is not None and linear > self.clearance.speed_limit:
+            # The approach speed bypasses the deceleration limit, as a collision monitor after a
+            # velocity smoother does; the next command accelerates from it.
+            linear = self.clearance.speed_limit
+            self.limiter.last = (linear, angular)
         return self._plan(linear, angular, state, reason)
 
     def _halt(self, state: str, reason: str) -> Plan:
@@ -379,4 +521,5 @@ class Planner:
         self.state = state
         if reason:
             self.reason = reason
-        return Plan(linear, angular, state, self.reason, self.target, self._safety_stop, halted)
+        return Plan(linear, angular, state, self.reason, self.target, self._safety_stop, halted,
+                    self.clearance)

@@ -91,17 +91,21 @@ def test_stop_hysteresis_does_not_flicker():
 
 
 def test_person_within_safety_distance_stops_whatever_the_target_does():
-    planner = Planner(config(safety_distance=1.5, safety_release_time=0.3))
+    planner = Planner(config(safety_distance=1.5, safety_release_time=0.3, distance_uncertainty=0.1))
     far_ball = box('ball', 4.0, WIDE)
     moving = run(planner, [[far_ball, box('person', 5.0, WIDE, u=100.0)]] * 3, intrinsics=WIDE)
     assert moving[-1].state == 'approaching' and moving[-1].linear > 0.0
     stop = run(planner, [[far_ball, box('person', 1.4, WIDE)]], start=1.0, intrinsics=WIDE)[-1]
     assert (stop.linear, stop.angular, stop.state, stop.halted) == (0.0, 0.0, 'stopped', True)
-    assert 'person within safety_distance (1.40 m' in stop.reason
-    assert stop.stop_object == ('person', pytest.approx(1.4))
-    # Between safety_distance and safety_distance + hysteresis: still stopped.
-    plans = run(planner, [[far_ball, box('person', 1.6, WIDE)]] * 10, start=1.05, intrinsics=WIDE)
+    # 1.4 m estimated, taken 10 % closer (distance_uncertainty); the frame is of this instant.
+    assert stop.clearance.estimate == pytest.approx(1.4) and stop.clearance.source == 'height'
+    assert stop.clearance.distance == pytest.approx(1.26) and stop.clearance.margin < 0.0
+    assert stop.reason.startswith('person ') and 'stopped to stay beyond safety_distance 1.5 m' in stop.reason
+    assert stop.stop_object[0] == 'person'
+    # Standing still, the person beyond safety_distance but within the stop_hysteresis: still stopped.
+    plans = run(planner, [[far_ball, box('person', 1.75, WIDE)]] * 10, start=1.05, intrinsics=WIDE)
     assert all(p.state == 'stopped' and p.linear == 0.0 for p in plans)
+    assert {p.reason for p in plans} == {stop.reason}  # one reason per stop: one log line
     # Gone (or far): released only after safety_release_time of frames without it.
     plans = run(planner, [[far_ball]] * 10, start=1.55, intrinsics=WIDE)
     states = [p.state for p in plans]
