@@ -14,6 +14,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'eval': ('physical_ai.training.evaluate', 'report mAP of a detector on held-out simulator images'),
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
     'demo': ('physical_ai.demo.cli', 'run the closed-loop demo on the embedded simulator'),
+    # Beyond one machine (docs/network.md)
+    'operator': ('physical_ai.fleet.operator', 'operator station: follow a fleet, engage e-stops'),
+    'network': ('physical_ai.fleet.network_cli', 'DDS network profiles: env, xml, discovery server, soak'),
 }
 
 
