@@ -43,6 +43,7 @@ class OperatorNode(Node):
         self.fleet = Fleet(self._values['rate_window'])
         self._e_stop_pubs: dict[str, Any] = {}
         self._subs: dict[str, list[Any]] = {}
+        self._diag_publishers: dict[bytes, str] = {}  # endpoint gid -> node namespace
         self.events: list[dict[str, Any]] = []  # e-stop commands as sent, for the console to print
         self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, QoSProfile(depth=100))
         for name in self._values['robots']:
@@ -119,15 +120,28 @@ class OperatorNode(Node):
             robot.image_size = f'{msg.width}x{msg.height} {msg.encoding}'
             robot.last_seen = now
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+    def _publisher_namespace(self, info: Any) -> str:
+        # /diagnostics is one topic for the whole fleet, and a status's hardware_id need not name the
+        # node (the camera's is its device): the publishing endpoint's namespace says whose it is.
+        gid = (info or {}).get('publisher_gid') or {}
+        key = bytes(gid.get('data', b''))[:16]
+        if key and key not in self._diag_publishers:
+            self._diag_publishers = {bytes(e.endpoint_gid)[:16]: e.node_namespace.rstrip('/')
+                                     for e in self.get_publishers_info_by_topic('/diagnostics')}
+        return self._diag_publishers.get(key, '')
+
+    def _on_diagnostics(self, msg: DiagnosticArray, info: Any) -> None:
         now = time.monotonic()
+        ns = self._publisher_namespace(info)
         with self._lock:
             for status in msg.status:
-                robot = self.fleet.owner(status.hardware_id)
+                robot = self.fleet.robots.get(ns) if ns else None
+                robot = robot or self.fleet.owner(status.hardware_id)
                 if robot is None:
                     continue
                 robot.last_seen = now
-                robot.diagnostics[status.name] = (LEVELS.get(status.level, str(status.level)), status.message)
+                level = status.level[0] if isinstance(status.level, bytes) else status.level
+                robot.diagnostics[status.name] = (LEVELS.get(level, str(level)), status.message)
                 values = {kv.key: kv.value for kv in status.values}
                 published = values.get('frames_published', '')
                 if published.isdigit():  # the camera node's status

@@ -58,13 +58,19 @@ def robot_rig(tmp_path_factory):
 
 def test_images_cross_the_link_at_camera_rate(robot_rig):
     rig, up, probe, operator = robot_rig
-    report = scenario.wait_event(operator, scenario.robot_report(NS, full=True), 60,
-                                 'a full 5 s window of images from the robot host')
+    first = scenario.wait_event(operator, scenario.robot_report(NS, full=True), 60,
+                                'a full 5 s window of images from the robot host')
+    print(f'first full window: {first["robots"][NS]["image_hz"]:.1f} Hz')
+    # Processes still starting on a busy machine can slow the camera itself: a later window may be
+    # the one that shows the rate; what crossed the link is `camera_delivered` in the same report.
+    full = scenario.robot_report(NS, full=True)
+    report = scenario.wait_event(
+        operator, lambda e: full(e) and e['robots'][NS]['image_hz'] >= 0.9 * RATE, 30,
+        f'a 5 s window at >= {0.9 * RATE:g} Hz', after=first['t'])
     robot = report['robots'][NS]
     assert robot['image_size'] == '640x480 bgr8'
-    assert robot['image_hz'] >= 0.9 * RATE, robot
-    if robot['camera_delivered'] is not None:  # frames received / frames the camera published
-        assert robot['camera_delivered'] >= 0.9, robot
+    assert robot['camera_delivered'] >= 0.9, robot  # frames received / frames the camera published
+    assert robot['diagnostics']['camera: capture'].startswith('ok'), robot
     assert f'{NS}/camera' in report['nodes'] and f'{NS}/planner' in report['nodes']
     assert up.running() and probe.running()
     # UDP only on the named interface (and loopback), discovery by multicast on it.
