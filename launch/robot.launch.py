@@ -9,7 +9,14 @@ too; this file only wraps its answer in launch_ros actions. The profile is read 
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, GroupAction, LogInfo, OpaqueFunction, SetEnvironmentVariable
+from launch.actions import (
+    DeclareLaunchArgument,
+    ExecuteProcess,
+    GroupAction,
+    LogInfo,
+    OpaqueFunction,
+    SetEnvironmentVariable,
+)
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -21,6 +28,7 @@ except ImportError:  # Humble spells it PushRosNamespace
     from launch_ros.actions import PushRosNamespace as PushROSNamespace
 
 from physical_ai.core.errors import ConfigError
+from physical_ai.core.network import discovery_server_command
 from physical_ai.core.profiles import load_profile
 
 ARGUMENTS = (
@@ -56,6 +64,10 @@ def launch_setup(context, *args, **kwargs):
     # not set them already.
     actions = [SetEnvironmentVariable(key, value)
                for key, value in profile.environment_updates(context.environment).items()]
+    # The Fast DDS Discovery Server, when the profile's network asks this host to run it (docs/network.md).
+    if profile.network.start_server:
+        actions.append(ExecuteProcess(cmd=discovery_server_command(profile.network), name='discovery_server',
+                                      output='screen'))
     actions.append(LogInfo(msg=f'robot {profile.name!r}: '
                                + ', '.join(n.fully_qualified_name for n in profile.nodes)))
     group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []

@@ -16,13 +16,14 @@ LAUNCH = ROOT / 'launch'
 # Names the launch files may import, as the launch/launch_ros APIs (Humble and later) spell them.
 KNOWN_API = {
     'launch': {'LaunchDescription'},
-    'launch.actions': {'DeclareLaunchArgument', 'GroupAction', 'IncludeLaunchDescription', 'LogInfo',
-                       'OpaqueFunction', 'SetEnvironmentVariable'},
+    'launch.actions': {'DeclareLaunchArgument', 'ExecuteProcess', 'GroupAction', 'IncludeLaunchDescription',
+                       'LogInfo', 'OpaqueFunction', 'SetEnvironmentVariable'},
     'launch.launch_description_sources': {'PythonLaunchDescriptionSource'},
     'launch.substitutions': {'LaunchConfiguration'},
     'launch_ros.actions': {'Node', 'PushROSNamespace', 'PushRosNamespace'},
     'ament_index_python.packages': {'get_package_share_directory', 'PackageNotFoundError'},
     'physical_ai.core.profiles': {'load_profile'},
+    'physical_ai.core.network': {'discovery_server_command'},
     'physical_ai.core.errors': {'ConfigError'},
 }
 
