@@ -488,6 +488,10 @@ def describe(profile: Profile) -> str:
         'robot': profile.name, 'file': str(profile.path), 'namespace': profile.namespace or '/',
         'use_sim_time': profile.use_sim_time, 'dds_profile': profile.dds_profile, 'nodes': nodes,
     }
+    net = profile.network
+    if net.profile != 'local':
+        summary['network'] = {'interfaces': list(net.interfaces), 'static_peers': list(net.static_peers),
+                              'discovery_server': net.server_address(), 'start_server': net.start_server}
     if profile.gz_bridge:
         summary["gz_bridge"] = shlex.join(profile.bridge_command())
     return yaml.safe_dump(summary, default_flow_style=False, sort_keys=False)
