@@ -102,7 +102,8 @@ class Output:
     def report(self, robots: dict[str, Any], graph: dict[str, list[str]]) -> None:
         """Print the fleet's figures (and, as JSON, the nodes and topics seen)."""
         lines = [f'{ns}: images {r["image_hz"]:.1f} Hz {r["image_size"]}, detections '
-                 f'{r["detections_hz"]:.1f} Hz, delivered {r["camera_delivered"]}, e_stop {r["e_stop"]}'
+                 f'{r["detections_hz"]:.1f} Hz, delivered {r["camera_delivered"]}, e_stop {r["e_stop"]} '
+                 f'({r.get("e_stop_listeners", 0)} listening)'
                  for ns, r in robots.items()]
         self.line({'event': 'report', 'robots': robots, **graph}, '\n'.join(lines) or '(no robots yet)')
 

@@ -97,7 +97,11 @@ class OperatorNode(Node):
     def report(self) -> dict[str, Any]:
         """Return the fleet's figures now, per robot namespace."""
         with self._lock:
-            return self.fleet.report(time.monotonic())
+            report = self.fleet.report(time.monotonic())
+            pubs = dict(self._e_stop_pubs)
+        for ns, pub in pubs.items():  # who would receive an e-stop now (0: the robot is not reachable)
+            report[ns]['e_stop_listeners'] = pub.get_subscription_count()
+        return report
 
     def graph(self) -> dict[str, list[str]]:
         """Return the nodes and topics this station discovers (all hosts it can reach)."""

@@ -82,8 +82,8 @@ def test_e_stop_from_the_station_stops_the_robot_within_half_a_second(robot_rig)
     rig, up, probe, operator = robot_rig
     scenario.wait_event(probe, lambda e: e.get('event') == 'moving', 60, 'the robot driving')
     # The station's e_stop publisher must have matched the robot's subscription first.
-    scenario.wait_event(operator, scenario.robot_report(NS), 30, 'the station following the robot')
-    time.sleep(1.0)
+    scenario.wait_event(operator, lambda e: scenario.robot_report(NS)(e)
+                        and e['robots'][NS]['e_stop_listeners'] >= 1, 30, 'the robot listening to e_stop')
     sent = scenario.command(operator, 'e_stop robot1')
     stopped = scenario.wait_event(probe, lambda e: e.get('event') == 'stopped', 5, 'cmd_vel zero',
                                   after=sent)
