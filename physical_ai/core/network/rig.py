@@ -119,6 +119,7 @@ class Rig:
         self.names = list(names)
         self.multicast = multicast
         self.tag = f'{PREFIX}{os.getpid()}_{time.monotonic_ns() % 100000}'
+        self._own_logs = log_dir is None  # removed on close; a folder given by the caller stays
         self.log_dir = Path(log_dir) if log_dir else SHM_ROOT / f'{self.tag}_logs'
         self.hosts: dict[str, Host] = {}
         self.switch = ''
@@ -199,6 +200,8 @@ class Rig:
             subprocess.run(['ip', 'netns', 'del', netns], capture_output=True)
         self._made.clear()
         shutil.rmtree(SHM_ROOT / f'{self.tag}_hosts', ignore_errors=True)
+        if self._own_logs:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
 
 def remove_stale() -> list[str]:
