@@ -9,14 +9,7 @@ too; this file only wraps its answer in launch_ros actions. The profile is read 
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import (
-    DeclareLaunchArgument,
-    ExecuteProcess,
-    GroupAction,
-    LogInfo,
-    OpaqueFunction,
-    SetEnvironmentVariable,
-)
+from launch.actions import DeclareLaunchArgument, GroupAction, LogInfo, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -28,7 +21,6 @@ except ImportError:  # Humble spells it PushRosNamespace
     from launch_ros.actions import PushRosNamespace as PushROSNamespace
 
 from physical_ai.core.errors import ConfigError
-from physical_ai.core.network import discovery_server_command
 from physical_ai.core.profiles import load_profile
 
 ARGUMENTS = (
@@ -66,6 +58,10 @@ def launch_setup(context, *args, **kwargs):
                for key, value in profile.environment_updates(context.environment).items()]
     # The Fast DDS Discovery Server, when the profile's network asks this host to run it (docs/network.md).
     if profile.network.start_server:
+        from launch.actions import ExecuteProcess
+
+        from physical_ai.core.network import discovery_server_command
+
         actions.append(ExecuteProcess(cmd=discovery_server_command(profile.network), name='discovery_server',
                                       output='screen'))
     actions.append(LogInfo(msg=f'robot {profile.name!r}: '
