@@ -66,6 +66,14 @@ def launch_setup(context, *args, **kwargs):
     # not set them already.
     actions = [SetEnvironmentVariable(key, value)
                for key, value in profile.environment_updates(context.environment).items()]
+    # The Fast DDS Discovery Server, when the profile's network asks this host to run it (docs/network.md).
+    if profile.network.start_server:
+        from launch.actions import ExecuteProcess
+
+        from physical_ai.core.network import discovery_server_command
+
+        actions.append(ExecuteProcess(cmd=discovery_server_command(profile.network), name='discovery_server',
+                                      output='screen'))
     actions.append(LogInfo(msg=f'robot {profile.name!r}: '
                                + ', '.join(n.fully_qualified_name for n in profile.nodes)))
     group = [PushROSNamespace(profile.namespace.lstrip('/'))] if profile.namespace else []

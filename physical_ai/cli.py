@@ -17,6 +17,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'soak': ('physical_ai.soak', 'run the closed loop under injected faults for minutes; print the counts'),
     'gazebo-world': ('physical_ai.gazebo_world', 'write a scenario as a Gazebo world, URDF and bridge file'),
     'rviz-check': ('physical_ai.rviz_check', 'check a running graph serves every rviz display'),
+    # Beyond one machine (docs/network.md)
+    'operator': ('physical_ai.fleet.operator', 'operator station: follow a fleet, engage e-stops'),
+    'network': ('physical_ai.fleet.network_cli', 'DDS network profiles: env, xml, discovery server, soak'),
 }
 
 

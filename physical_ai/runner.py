@@ -66,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '--processes, the safety gate always) '
                              '(default: %(default)s)')
     parser.add_argument('--list', action='store_true', help='list the shipped robot profiles and exit')
+    add_network_arguments(parser)
     parser.add_argument('--print', dest='show', action='store_true',
                         help='print the resolved nodes, parameters and remappings, and exit')
 
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(
             args.robot, namespace=args.namespace, overrides=args.overrides, model_path=args.model_path,
             use_sim_time=None if args.use_sim_time is None else args.use_sim_time == 'true')
+        profile = apply_network_arguments(profile, args)
         check_files(profile)
     except ConfigError as err:
         print(f'physical-ai up: {err}', file=sys.stderr)
@@ -99,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         _say(f'profile {profile.name!r} expects Gazebo topics through ros_gz_bridge; the runner does not '
              f'start it (gazebo.launch.py does). Run: {shlex.join(profile.bridge_command())}')
     if args.processes:
-        return run_processes(profile, args.max_restarts)
+        with discovery_server(profile, profile.environment()):
+            return run_processes(profile, args.max_restarts)
     # Fast DDS reads its profile when the participant is made and glibc its tunables at exec:
     # a runner started without them re-executes itself once with them.
     updates = profile.environment_updates()
@@ -109,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(sys.executable, argv, env)
-    return run_single(profile, args.max_restarts)
+    with discovery_server(profile, dict(os.environ)):
+        return run_single(profile, args.max_restarts)
 
 
 def _argv(args: argparse.Namespace) -> list[str]:
@@ -122,11 +126,73 @@ def _argv(args: argparse.Namespace) -> list[str]:
         argv += ['--use-sim-time', args.use_sim_time]
     if args.model_path is not None:
         argv += ['--model-path', args.model_path]
-    return argv
+    return argv + network_argv(args)
 
 
 def _say(text: str) -> None:
     print(f'[physical-ai up] {text}', file=sys.stderr, flush=True)
+
+
+# Network: --dds-profile and friends, the Discovery Server a profile asks for --------------------
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options that override a profile's dds_profile and network settings."""
+    parser.add_argument('--dds-profile', default=None, choices=('local', 'robot', 'discovery_server'),
+                        help="network profile (default: the profile's dds_profile; see docs/network.md)")
+    parser.add_argument('--interface', dest='interfaces', action='append', default=None, metavar='NAME',
+                        help='allow UDP on this interface (name or IPv4 address); repeatable; replaces '
+                             "the profile's network.interfaces")
+    parser.add_argument('--discovery-server', default=None, metavar='HOST:PORT',
+                        help='Fast DDS Discovery Server of dds_profile discovery_server')
+    parser.add_argument('--start-discovery-server', choices=('true', 'false'), default=None,
+                        help='start the Discovery Server here (default: the profile\'s network.start_server)')
+
+
+def apply_network_arguments(profile: Profile, args: argparse.Namespace) -> Profile:
+    """Return `profile` with the network options of the command line applied."""
+    from physical_ai.core.network import with_network
+
+    start = getattr(args, 'start_discovery_server', None)
+    if (args.dds_profile, args.interfaces, args.discovery_server, start) == (None, None, None, None):
+        return profile
+    return with_network(profile, args.dds_profile, interfaces=args.interfaces,
+                        discovery_server=args.discovery_server,
+                        start_server=None if start is None else start == 'true')
+
+
+def network_argv(args: argparse.Namespace) -> list[str]:
+    """Return the network options of `args` as command-line arguments again."""
+    argv = ['--dds-profile', args.dds_profile] if args.dds_profile else []
+    for name in args.interfaces or ():
+        argv += ['--interface', name]
+    if args.discovery_server is not None:
+        argv += ['--discovery-server', args.discovery_server]
+    if getattr(args, 'start_discovery_server', None) is not None:
+        argv += ['--start-discovery-server', args.start_discovery_server]
+    return argv
+
+
+@contextlib.contextmanager
+def discovery_server(profile: Profile, env: dict[str, str]) -> Iterator[None]:
+    """Run the profile's Fast DDS Discovery Server (when network.start_server) around the nodes."""
+    from physical_ai.core.network import discovery_server_command
+
+    if not profile.network.start_server:
+        yield
+        return
+    command = discovery_server_command(profile.network, env)
+    server = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
+                              preexec_fn=_die_with_parent)
+    _say(f'started the Fast DDS Discovery Server on {profile.network.server_address()} (pid {server.pid})')
+    try:
+        yield
+    finally:
+        _signal(server, signal.SIGINT)
+        try:
+            server.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal(server, signal.SIGKILL)
+            server.wait()
 
 
 # One process ---------------------------------------------------------------------------------

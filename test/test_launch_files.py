@@ -34,6 +34,7 @@ KNOWN_API = {
     'os': set(), 'pathlib': {'Path'}, 'shlex': set(), 'shutil': set(), 'tempfile': set(),  # standard library
     'physical_ai.gazebo_world': {'write_world'},
     'physical_ai.core.profiles': {'load_profile'},
+    'physical_ai.core.network': {'discovery_server_command'},
     'physical_ai.core.errors': {'ConfigError'},
 }
 

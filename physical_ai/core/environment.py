@@ -12,11 +12,19 @@ import os
 from pathlib import Path
 import random
 import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from physical_ai.core.network import NetworkSettings
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / 'config'
+# Network profiles a robot profile's dds_profile names (see physical_ai.core.network, docs/network.md);
+# 'loopback' is the older name of 'local' (tests and the demo use it).
 DDS_PROFILES = {
+    'local': 'dds/fastdds_loopback.xml',
     'loopback': 'dds/fastdds_loopback.xml',
     'robot': 'dds/fastdds_robot.xml',
+    'discovery_server': 'dds/fastdds_discovery_server.xml',
 }
 
 # glibc otherwise returns large buffers to the OS after every message and faults them in again:
@@ -34,21 +42,26 @@ def config_dir() -> Path:
 
 
 def dds_profile(name: str) -> Path:
-    """Return the path of a shipped Fast DDS profile ('loopback' or 'robot')."""
+    """Return the path of a shipped Fast DDS profile (a template for 'robot' and 'discovery_server')."""
     return config_dir() / DDS_PROFILES[name]
 
 
-def ros_environment(profile: str = 'robot', base: Mapping[str, str] | None = None,
-                    override: bool = False) -> dict[str, str]:
+def ros_environment(profile: str = 'local', base: Mapping[str, str] | None = None,
+                    override: bool = False, network: NetworkSettings | None = None) -> dict[str, str]:
     """Return `base` (default: os.environ) with the stack's DDS and malloc settings added.
 
-    Settings the user already made are kept unless `override` is true.
+    `network` (interfaces, server) is needed for 'robot' and 'discovery_server'. Settings the
+    user already made are kept unless `override` is true.
     """
+    from physical_ai.core.network import NetworkSettings, network_environment
+
     env = dict(os.environ if base is None else base)
+    name = 'local' if profile == 'loopback' else profile
+    if network is None or network.profile != name:
+        network = NetworkSettings(profile=name)
     wanted = {
         'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp',
-        'FASTDDS_DEFAULT_PROFILES_FILE': str(dds_profile(profile)),
-        'ROS_AUTOMATIC_DISCOVERY_RANGE': 'SYSTEM_DEFAULT',
+        **network_environment(network),
         'GLIBC_TUNABLES': GLIBC_TUNABLES,
     }
     for key, value in wanted.items():

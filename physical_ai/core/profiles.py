@@ -21,11 +21,12 @@ import yaml
 
 from physical_ai.core.environment import DDS_PROFILES, config_dir, ros_environment
 from physical_ai.core.errors import ConfigError
+from physical_ai.core.network import NetworkSettings, parse_network
 from physical_ai.params import NODE_TYPES, check_params, node_params
 
 PACKAGE = 'physical_ai'
 PROFILE_KEYS = ('robot', 'description', 'namespace', 'use_sim_time', 'dds_profile', 'remappings', 'nodes',
-                'gz_bridge')
+                'gz_bridge', 'network')
 NODE_KEYS = ('type', 'parameters', 'remappings', 'qos')
 BRIDGE_KEYS = ('ros', 'gz', 'type', 'gz_type', 'direction')
 # ros_gz_bridge parameter_bridge argument syntax: GZ_TOPIC@ROS_TYPE<sym>GZ_TYPE
@@ -57,7 +58,7 @@ class NodeDescription:
     namespace: str = ''  # '' (root) or absolute, e.g. '/robot1'
     parameters: dict[str, Any] = field(default_factory=dict)
     remappings: list[tuple[str, str]] = field(default_factory=list)
-    dds_profile: str = 'robot'
+    dds_profile: str = 'local'
     package: str = PACKAGE
 
     @property
@@ -132,6 +133,7 @@ class Profile:
     nodes: list[NodeDescription]
     gz_bridge: list[BridgeTopic] = field(default_factory=list)
     remappings: list[tuple[str, str]] = field(default_factory=list)  # profile-wide, in every node's too
+    network: NetworkSettings = field(default_factory=NetworkSettings)  # interfaces, discovery server
 
     def node(self, name: str) -> NodeDescription:
         """Return the node called `name`."""
@@ -145,7 +147,7 @@ class Profile:
 
         Settings already made (a DDS profile file of the user's, for instance) are kept.
         """
-        return ros_environment(self.dds_profile, base)
+        return ros_environment(self.dds_profile, base, network=self.network)
 
     def environment_updates(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """Return only the variables `environment(base)` adds or changes."""
@@ -276,10 +278,12 @@ def load_profile(robot: str | os.PathLike[str], namespace: str | None = None,
     sim_time = data.get('use_sim_time', False)
     if not isinstance(sim_time, bool):
         raise ConfigError(f'{where}: use_sim_time: expected true or false, got {sim_time!r}')
-    dds = data.get('dds_profile', 'robot')
+    dds = data.get('dds_profile', 'local')
     if dds not in DDS_PROFILES:
         raise ConfigError(f'{where}: dds_profile: unknown DDS profile {dds!r}; known: '
                           f'{", ".join(DDS_PROFILES)}')
+    dds = 'local' if dds == 'loopback' else dds
+    network = parse_network(data.get('network'), dds, where)
 
     common_remaps = _remappings(data.get('remappings'), where, 'remappings')
     nodes_data = data.get('nodes')
@@ -321,7 +325,7 @@ def load_profile(robot: str | os.PathLike[str], namespace: str | None = None,
     bridge = _bridge(data.get('gz_bridge', []), where)
     return Profile(name=name, path=path, description=description, namespace=ns,
                    use_sim_time=all(n.parameters.get('use_sim_time', False) for n in nodes),
-                   dds_profile=dds, nodes=nodes, gz_bridge=bridge, remappings=common_remaps)
+                   dds_profile=dds, nodes=nodes, gz_bridge=bridge, remappings=common_remaps, network=network)
 
 
 def actuation_warnings(profile: Profile) -> list[str]:
@@ -520,6 +524,10 @@ def describe(profile: Profile) -> str:
         'robot': profile.name, 'file': str(profile.path), 'namespace': profile.namespace or '/',
         'use_sim_time': profile.use_sim_time, 'dds_profile': profile.dds_profile, 'nodes': nodes,
     }
+    net = profile.network
+    if net.profile != 'local':
+        summary['network'] = {'interfaces': list(net.interfaces), 'static_peers': list(net.static_peers),
+                              'discovery_server': net.server_address(), 'start_server': net.start_server}
     if profile.gz_bridge:
         summary["gz_bridge"] = shlex.join(profile.bridge_command())
     return yaml.safe_dump(summary, default_flow_style=False, sort_keys=False)

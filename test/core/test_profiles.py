@@ -112,7 +112,7 @@ def test_usb_camera_profile_drives_a_real_base():
     profile = load_profile('usb_camera_diffdrive')
     assert {n.node_type for n in profile.nodes} == {'camera', 'camera_mount', 'inference', 'planner',
                                                     'safety'}
-    assert profile.use_sim_time is False and profile.dds_profile == 'robot'
+    assert profile.use_sim_time is False and profile.dds_profile == 'local'  # confined by default
 
 
 def test_overrides_are_typed_and_checked(tmp_path, monkeypatch):
@@ -200,7 +200,7 @@ def test_environment_keeps_what_the_user_set():
     assert 'FASTDDS_DEFAULT_PROFILES_FILE' not in updates
     assert updates['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'SYSTEM_DEFAULT'
     assert 'glibc.malloc.trim_threshold' in updates['GLIBC_TUNABLES']
-    assert profile.environment({})['FASTDDS_DEFAULT_PROFILES_FILE'] == str(dds_profile('robot'))
+    assert profile.environment({})['FASTDDS_DEFAULT_PROFILES_FILE'] == str(dds_profile('local'))
 
 
 def test_unknown_robot_lists_the_available_profiles():
