@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import struct
 
 import cv2
 import numpy as np
@@ -48,7 +49,7 @@ def image_topics(path: str | os.PathLike[str]) -> dict[str, str]:
     try:
         with open(path, 'rb') as f:
             summary = make_reader(f).get_summary()
-    except (OSError, McapError, ValueError) as err:
+    except (OSError, McapError, ValueError, struct.error, EOFError) as err:
         raise DatasetError(f'{path}: cannot be read as MCAP ({type(err).__name__}: {err})') from err
     if summary is None:
         raise DatasetError(f'{path}: the MCAP file has no summary (still being written?)')
@@ -102,7 +103,8 @@ def to_bgr(msg: object, type_name: str) -> np.ndarray:
 
 def read_frames(path: str | os.PathLike[str], topic: str, every: int = 1) -> Iterator[Frame]:
     """Yield every `every`-th frame of an image topic in log-time order."""
-    from mcap_ros2.reader import read_ros2_messages
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
 
     path = Path(path)
     if not path.is_file():
@@ -110,9 +112,10 @@ def read_frames(path: str | os.PathLike[str], topic: str, every: int = 1) -> Ite
     if every < 1:
         raise DatasetError(f'--every is {every}; expected at least 1')
     name = resolve_topic(path, topic)
-    for i, message in enumerate(read_ros2_messages(str(path), topics=[name])):
-        if i % every:
-            continue
-        msg = message.ros_msg
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        yield Frame(to_bgr(msg, message.schema.name), stamp, message.log_time_ns, name)
+    with open(path, 'rb') as f:
+        reader = make_reader(f, decoder_factories=[DecoderFactory()])
+        for i, (schema, _, message, msg) in enumerate(reader.iter_decoded_messages(topics=[name])):
+            if i % every:
+                continue
+            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            yield Frame(to_bgr(msg, schema.name), stamp, message.log_time, name)

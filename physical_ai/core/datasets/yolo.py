@@ -294,6 +294,18 @@ def _fix(path: Path, problems: Sequence[Problem]) -> None:
     os.replace(tmp, path)
 
 
+def _has_image(labels: Path) -> bool:
+    """Return True when an image file of this label file's name lies in the matching images folder."""
+    parts = list(labels.parent.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == 'labels':
+            parts[i] = 'images'
+            break
+    folder = Path(*parts)
+    return any((folder / (labels.stem + suffix)).exists()
+               for suffix in (*IMAGE_SUFFIXES, *(s.upper() for s in IMAGE_SUFFIXES)))
+
+
 def check_dataset(directory: str | os.PathLike[str], fix: bool = False) -> CheckReport:
     """Check every image and label of a dataset; with `fix`, repair what is unambiguous (see _fix)."""
     dataset = load_dataset(directory)
@@ -310,6 +322,7 @@ def check_dataset(directory: str | os.PathLike[str], fix: bool = False) -> Check
         empty = 0
         known_labels = set()
         for image_path in files:
+            known_labels.add(label_path(image_path).resolve())
             image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
             if image is None:
                 problems.append(Problem(image_path, 0, 'missing or not readable as an image'
@@ -317,7 +330,6 @@ def check_dataset(directory: str | os.PathLike[str], fix: bool = False) -> Check
                 continue
             sizes[(image.shape[1], image.shape[0])] += 1
             labels = label_path(image_path)
-            known_labels.add(labels.resolve())
             rows, found = parse_labels(labels, len(dataset.names))
             if fix and any(p.fixable for p in found):
                 _fix(labels, found)
@@ -331,7 +343,8 @@ def check_dataset(directory: str | os.PathLike[str], fix: bool = False) -> Check
         folders = {label_path(p).parent for p in files}
         for folder in sorted(folders):
             for labels in sorted(folder.glob('*.txt')):
-                if labels.resolve() not in known_labels and labels.name != 'classes.txt':
+                if labels.resolve() not in known_labels and labels.name != 'classes.txt' \
+                        and not _has_image(labels):
                     problems.append(Problem(labels, 0, 'label file without an image (looked for '
                                             f'{labels.stem}{{{",".join(IMAGE_SUFFIXES)}}})'))
         counts[split] = per_class
