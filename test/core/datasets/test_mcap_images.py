@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.serialization import serialize_message
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CompressedImage
 
 from physical_ai.cli import main
 from physical_ai.core.datasets import DatasetError, check_dataset, load_dataset
@@ -33,7 +33,8 @@ def recording(tmp_path):
         mcap.write('/robot/camera/image_raw', serialize_message(msg), log_time_ns=(100 + k) * 10**9)
         packed = CompressedImage(format='png', data=cv2.imencode('.png', picture(k))[1].tobytes())
         packed.header.stamp.sec = 100 + k
-        mcap.write('/robot/camera/image_raw/compressed', serialize_message(packed), log_time_ns=(100 + k) * 10**9)
+        mcap.write('/robot/camera/image_raw/compressed', serialize_message(packed),
+                   log_time_ns=(100 + k) * 10**9)
     mcap.close()
     return path
 

@@ -35,7 +35,8 @@ def test_clean_dataset_passes_with_counts_and_sizes(shapes):
     assert report.ok, report.text()
     text = report.text()
     assert 'disc' in text and 'triangle' in text and '320x240 (10)' in text and 'ok: no problems' in text
-    assert sum(report.counts['train']) + sum(report.counts['val']) > 0 and report.images == {'train': 8, 'val': 2}
+    assert sum(report.counts['train']) + sum(report.counts['val']) > 0
+    assert report.images == {'train': 8, 'val': 2}
 
 
 @pytest.mark.parametrize(('line', 'message', 'fixable'), [
