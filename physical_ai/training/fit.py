@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
                     weight_decay=args.weight_decay, workers=args.workers, seed=args.seed,
                     augment=ROBOT_AUGMENT, minutes=args.minutes, checkpoint=checkpoint, resume=args.resume,
                     max_steps=args.max_steps, stats=stats, device=str(device), freeze_bn=freeze_bn,
-                    on_epoch=on_epoch, warmup=WARMUP_STEPS)
+                    on_epoch=on_epoch, warmup=WARMUP_STEPS, log=sys.stdout)
     trained = trained.cpu()
     final = score(trained)
     print(f'  end: {val_split} mAP@0.5 {final.map50:.3f} mAP@0.5:0.95 {final.map:.3f}')
