@@ -142,6 +142,8 @@ def _run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     checkpoint = out.with_name(out.name + '.checkpoint')
+    if args.resume and checkpoint.exists():
+        _check_checkpoint(checkpoint, net)
     stats: dict[str, float] = {}
     trained = train(net, frames, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                     weight_decay=args.weight_decay, workers=args.workers, seed=args.seed,
@@ -182,6 +184,19 @@ def _run(args: argparse.Namespace) -> int:
           f'{val_split} mAP@0.5 {chosen.map50:.3f} ({stopped})')
     print(f'measure it with: physical-ai eval --data {args.data} --model {path}')
     return 0
+
+
+def _check_checkpoint(path: Path, net: CenterNet) -> None:
+    """Raise ModelError unless the checkpoint holds weights of exactly this network's shapes."""
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)['model']
+    except (OSError, RuntimeError, KeyError, TypeError, EOFError) as err:
+        raise ModelError(f'checkpoint {path} cannot be read ({type(err).__name__}); '
+                         'delete it or drop --resume') from err
+    mine = net.state_dict()
+    if state.keys() != mine.keys() or any(state[k].shape != mine[k].shape for k in mine):
+        raise ModelError(f'checkpoint {path} is of another network or class count; '
+                         'delete it or drop --resume')
 
 
 def _metrics(report: Any, split: str) -> dict[str, Any]:
