@@ -10,8 +10,14 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'up': ('physical_ai.runner', 'start a robot profile\'s nodes (one process or one per node)'),
     'train': ('physical_ai.training.train',
-              'regenerate the default detector from scratch (data, training, export)'),
-    'eval': ('physical_ai.training.evaluate', 'report mAP of a detector on held-out simulator images'),
+              'train a detector: the default one from simulator frames, or on a dataset (--data)'),
+    'eval': ('physical_ai.training.evaluate',
+             'report mAP of a detector on held-out simulator images or a dataset (--data)'),
+    # Datasets, training on them, models: see docs/training.md.
+    'dataset': ('physical_ai.training.dataset_cli',
+                'make, extract (from MCAP) and check YOLO-format datasets'),
+    'model': ('physical_ai.training.model_cli',
+              'describe a model file and print the profile lines that pin it'),
     'ament-prefix': ('physical_ai.ament_prefix', 'make a pip install a valid ament prefix'),
     'demo': ('physical_ai.demo.cli', 'run the closed-loop demo on the embedded simulator'),
     'soak': ('physical_ai.soak', 'run the closed loop under injected faults for minutes; print the counts'),

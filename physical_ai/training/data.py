@@ -110,6 +110,7 @@ class Augment:
     hue: float = 0.015  # fraction of the hue circle
     saturation: float = 0.5  # gain range 1 +- this
     value: float = 0.4  # gain range 1 +- this
+    blur: float = 0.0  # probability of a gaussian blur (sigma 0.5 to 1.5 px): motion, focus
 
     def __call__(self, image: np.ndarray, boxes: np.ndarray, classes: np.ndarray,
                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,7 +137,10 @@ class Augment:
             w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
             keep = (w >= MIN_SIDE) & (h >= MIN_SIDE) & (w * h >= MIN_VISIBLE * np.maximum(area, 1e-6))
             boxes, classes = boxes[keep], classes[keep]
-        return self.jitter(image, rng), boxes, classes
+        image = self.jitter(image, rng)
+        if self.blur > 0 and rng.random() < self.blur:
+            image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.5))
+        return image, boxes, classes
 
     def jitter(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return the RGB image with hue shifted and saturation and value scaled at random."""

@@ -10,11 +10,12 @@ and averaged over IoU 0.5:0.95, per class.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,23 @@ def evaluate(detector: Detector, samples: Sequence[tuple[np.ndarray, np.ndarray,
     Ground-truth classes index `names`; detections are mapped to `names` by the detector's class names.
     """
     names = tuple(names)
-    lookup = np.array([names.index(n) if n in names else -1 for n in detector.names] or [-1], np.int64)
+    results, milliseconds = collect(detector, samples, names, order)
+    return report_of(results, names, score, milliseconds)
+
+
+def class_lookup(model_names: Sequence[str], names: Sequence[str]) -> np.ndarray:
+    """Return, per model class index, the index in `names` of the same name (-1: not there)."""
+    return np.array([list(names).index(n) if n in names else -1 for n in model_names] or [-1], np.int64)
+
+
+def collect(detector: Detector, samples: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+            names: Sequence[str], order: str = 'bgr',
+            lookup: np.ndarray | None = None) -> tuple[list[ImageResult], float]:
+    """Run the detector on every sample; return (ImageResult per image, milliseconds per frame).
+
+    Detections are mapped to `names` by the detector's class names (or by `lookup`), others dropped.
+    """
+    lookup = class_lookup(detector.names, names) if lookup is None else lookup
     results = []
     elapsed = 0.0
     for image, boxes, classes in samples:
@@ -88,17 +105,32 @@ def evaluate(detector: Detector, samples: Sequence[tuple[np.ndarray, np.ndarray,
         truth = np.asarray(boxes, np.float64).reshape(-1, 4)
         truth_classes = np.asarray(classes).reshape(-1)
         results.append(ImageResult(found[known], scores[known], mapped[known], truth, truth_classes))
+    return results, 1000 * elapsed / max(1, len(results))
+
+
+def report_of(results: Sequence[ImageResult], names: tuple[str, ...], score: float, milliseconds: float,
+              coco: Any = None) -> Report:
+    """Return the Report of collected results: AP from `coco` (CocoFigures) when given, else metrics.py."""
     ap = average_precision(results, len(names))
     precision, recall = precision_recall_at(results, len(names), score)
     objects = np.zeros(len(names))
     for r in results:
         objects += np.bincount(r.gt_classes.astype(np.int64), minlength=len(names))[:len(names)]
-    return Report(names, ap[:, 0], ap.mean(axis=1), objects, precision,
-                  recall, score, len(results), 1000 * elapsed / max(1, len(results)))
+    if coco is not None:
+        return Report(names, coco.ap50, coco.ap, objects, precision, recall, score, len(results),
+                      milliseconds)
+    return Report(names, ap[:, 0], ap.mean(axis=1), objects, precision, recall, score, len(results),
+                  milliseconds)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `physical-ai eval`."""
+    parser.add_argument('--data', default='', metavar='DIR',
+                        help='score on this YOLO-format dataset (data.yaml) instead of simulator frames')
+    parser.add_argument('--split', default='val', help='with --data: the split to score (default val)')
+    parser.add_argument('--plots', default='', metavar='DIR',
+                        help='with --data: folder of pr_curve.png and confusion_matrix.png '
+                        '(default: MODEL.eval beside the model)')
     parser.add_argument('--model', default=DEFAULT_MODEL,
                         help=f'TorchScript model file (default {DEFAULT_MODEL})')
     parser.add_argument('--images', type=int, default=500, help='held-out frames to render (default 500)')
@@ -120,6 +152,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render (or reuse) the held-out frames, run the model on them, print the table; return the exit code."""
+    if args.data:
+        return run_dataset(args)
     if args.images < 1:
         print(f'error: --images is {args.images}; expected at least 1', file=sys.stderr)
         return 2
@@ -143,4 +177,54 @@ def run(args: argparse.Namespace) -> int:
           f'{report.frames} held-out frames (simulator seeds {args.first_seed}..{last_seed}), '
           f'{report.milliseconds:.1f} ms per frame (letterbox, forward, NMS)')
     print(report.table())
+    return 0
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    """Score a model on a split of a YOLO dataset with pycocotools; print the table, write the plots."""
+    from physical_ai.core.datasets.yolo import check_dataset
+    from physical_ai.core.errors import PhysicalAIError
+    from physical_ai.training import coco
+
+    try:
+        report = check_dataset(args.data)
+        dataset = report.dataset
+        if not dataset.images(args.split):
+            raise ModelError(f'dataset {dataset.root} has no {args.split!r} split; '
+                             f'splits: {", ".join(dataset.splits) or "none"}')
+        if not report.ok:
+            raise ModelError(f'{args.data}: {len(report.problems)} broken label(s), the first: '
+                             f'{report.problems[0]}; see `physical-ai dataset check {args.data}`')
+        detector = Detector.from_file(args.model, score_threshold=args.score_threshold, nms_iou=args.nms_iou,
+                                      max_detections=100, threads=args.threads)
+        names = dataset.names
+        lookup = class_lookup(detector.names, names)
+        note = ''
+        if (lookup < 0).all() and (detector.num_classes or 0) == len(names):
+            lookup = np.arange(len(names))
+            note = ' (no class name in common: classes matched by index)'
+        results, milliseconds = collect(detector, dataset.iter_samples(args.split), names, lookup=lookup)
+    except PhysicalAIError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    figures = coco.coco_evaluate(results, len(names))
+    own = average_precision(results, len(names))
+    table = report_of(results, names, args.report_score, milliseconds, coco=figures)
+    info = detector.model.info
+    size = 'image size' if info.input_size is None else f'{info.input_size[1]}x{info.input_size[0]}'
+    print(f'model {args.model}: input {size}, '
+          f'{"frozen" if detector.model.frozen else detector.model.freeze_note}; {table.frames} {args.split} '
+          f'images of {dataset.root}{note}, {table.milliseconds:.1f} ms per frame (letterbox, forward, NMS)')
+    print(table.table())
+    own50 = float(np.nanmean(own[:, 0])) if np.isfinite(own[:, 0]).any() else float('nan')
+    own_all = float(np.nanmean(own.mean(axis=1))) if np.isfinite(own).any() else float('nan')
+    print(f'AP by pycocotools (COCOeval, bbox, maxDets 100); metrics.py on the same detections: mAP@0.5 '
+          f'{own50:.4f} ({own50 - figures.map50:+.4f}), '
+          f'mAP@0.5:0.95 {own_all:.4f} ({own_all - figures.map:+.4f})')
+    matrix = coco.confusion_matrix(results, len(names), score=args.report_score)
+    print(f'confusion matrix at score {args.report_score:g}, IoU 0.5:')
+    print(coco.matrix_text(matrix, names))
+    folder = Path(args.plots) if args.plots else Path(str(args.model) + '.eval')
+    for path in coco.save_plots(figures, matrix, names, folder):
+        print(f'wrote {path}')
     return 0

@@ -192,11 +192,13 @@ def metadata(names: tuple[str, ...] = NAMES, input_size: tuple[int, int] = INPUT
 
 
 def export(net: CenterNet, path: str | os.PathLike[str], names: tuple[str, ...] = NAMES,
-           input_size: tuple[int, int] = INPUT_SIZE, extra: dict[str, Any] | None = None) -> Path:
+           input_size: tuple[int, int] = INPUT_SIZE, extra: dict[str, Any] | None = None,
+           files: dict[str, str] | None = None) -> Path:
     """Script, freeze and save the detector with its physical_ai.json; return the path written.
 
     The network is copied and put in eval mode first, so the trained module is left as it was.
     `extra` adds fields to the metadata (e.g. training facts); readers ignore what they do not know.
+    `files` adds more extra files to the archive (e.g. the model card).
     """
     import copy
 
@@ -216,6 +218,6 @@ def export(net: CenterNet, path: str | os.PathLike[str], names: tuple[str, ...] 
             got = frozen(probe)
         module = frozen if torch.allclose(expected, got, atol=1e-4) else scripted
         tmp = path.with_name(path.name + '.tmp')
-        torch.jit.save(module, str(tmp), _extra_files={METADATA_FILE: json.dumps(meta)})
+        torch.jit.save(module, str(tmp), _extra_files={METADATA_FILE: json.dumps(meta), **(files or {})})
     os.replace(tmp, path)
     return path

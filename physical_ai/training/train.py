@@ -1,4 +1,4 @@
-"""`physical-ai train`: regenerate the default detector from scratch (simulator data, training, export).
+"""`physical-ai train`: regenerate the default detector from scratch, or (--data) train on a YOLO dataset.
 
 Renders training frames with the embedded simulator from seeds disjoint from the evaluation seeds
 (cached, so a second run skips the rendering), trains the CenterNet-style network on the CPU with
@@ -10,6 +10,7 @@ format. Nothing is downloaded: no pretrained weights, no data sets.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import copy
 import math
 import os
@@ -27,6 +28,8 @@ from physical_ai.training import data
 from physical_ai.training.model import INPUT_SIZE, NAMES, CenterNet, count_parameters, export
 
 DEFAULT_OUTPUT = 'models/default_detector.pt'
+DATA_OUTPUT = 'detector.pt'
+SHIPPED = str(Path(__file__).resolve().parents[2] / 'models' / 'default_detector.pt')
 SIZE_WEIGHT = 0.1
 OFFSET_WEIGHT = 1.0
 
@@ -145,23 +148,27 @@ def train(net: CenterNet, frames: data.Frames, *, epochs: int, batch_size: int =
           weight_decay: float = 0.05, workers: int = 0, seed: int = 0, augment: data.Augment | None = None,
           minutes: float = 0.0, checkpoint: Path | None = None, resume: bool = False, max_steps: int = 0,
           log: TextIO = sys.stdout, history: list[dict[str, float]] | None = None,
-          stats: dict[str, float] | None = None) -> CenterNet:
+          stats: dict[str, float] | None = None, device: str = 'cpu', freeze_bn: bool = False,
+          on_epoch: Callable[[int, CenterNet], bool] | None = None, warmup: int = 0) -> CenterNet:
     """Train `net` on frames and return the weight-averaged (EMA) network, in eval mode.
 
     The learning-rate schedule spans `epochs`, or, with `minutes` > 0, that much wall time (training
     stops when it is spent or after `epochs`, whichever comes first): on a shared or slow machine the
     schedule still ends where it should. `max_steps` > 0 stops early (quick checks). `history`, when
     given, receives the loss terms of every step; `stats` the steps, epochs and minutes trained.
+    `freeze_bn` keeps BatchNorm statistics fixed (fine-tuning from a file whose BatchNorm was folded
+    into the convolutions); `on_epoch(epoch, ema_model)` runs after every epoch and returns True to stop.
     """
     torch.manual_seed(seed)
-    dataset = data.DetectionDataset(frames, augment if augment is not None else data.Augment(), seed=seed)
+    dataset = data.DetectionDataset(frames, augment if augment is not None else data.Augment(),
+                                    num_classes=net.num_classes, seed=seed)
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=len(dataset) > batch_size,
                         num_workers=workers, generator=generator, persistent_workers=False)
     steps_per_epoch = len(loader)
     total = epochs * steps_per_epoch
     budget = 60.0 * minutes
-    net = net.to(memory_format=torch.channels_last)
+    net = net.to(device).to(memory_format=torch.channels_last)
     decay, no_decay = [], []
     for name, p in net.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith('.bias') else decay).append(p)
@@ -177,7 +184,7 @@ def train(net: CenterNet, frames: data.Frames, *, epochs: int, batch_size: int =
         optimizer.load_state_dict(state['optimizer'])
         start_epoch, step, spent = state['epoch'], state['step'], state['seconds']
         log.write(f'resuming from {checkpoint} after epoch {start_epoch}\n')
-    warmup = min(300, max(1, total // 20))
+    warmup = warmup or min(300, max(1, total // 20))
     progress = Progress(log, elapsed=spent)
     running: dict[str, float] = {}
     seen = 0
@@ -191,7 +198,12 @@ def train(net: CenterNet, frames: data.Frames, *, epochs: int, batch_size: int =
     for epoch in range(start_epoch, epochs):
         dataset.epoch = epoch
         net.train()
+        if freeze_bn:
+            for module in net.modules():
+                if isinstance(module, torch.nn.BatchNorm2d):
+                    module.eval()
         for batch in loader:
+            batch = [t.to(device, non_blocking=True) for t in batch]
             for group in optimizer.param_groups:
                 group['lr'] = learning_rate(step, fraction(), lr, warmup)
             images = data.normalise(batch[0]).contiguous(memory_format=torch.channels_last)
@@ -221,6 +233,9 @@ def train(net: CenterNet, frames: data.Frames, *, epochs: int, batch_size: int =
             torch.save({'model': net.state_dict(), 'ema': ema.model.state_dict(), 'ema_updates': ema.updates,
                         'optimizer': optimizer.state_dict(), 'epoch': epoch + 1, 'step': step,
                         'seconds': time.monotonic() - started}, checkpoint)
+        if on_epoch is not None and not finished:
+            progress.close()
+            finished = bool(on_epoch(epoch + 1, ema.model))
         if finished:
             break
     progress.close()
@@ -232,14 +247,28 @@ def train(net: CenterNet, frames: data.Frames, *, epochs: int, batch_size: int =
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `physical-ai train`."""
-    parser.add_argument('--output', default=DEFAULT_OUTPUT,
-                        help=f'model file to write (default {DEFAULT_OUTPUT})')
+    parser.add_argument('--data', default='', metavar='DIR',
+                        help='train on this YOLO-format dataset (data.yaml) instead of simulator frames')
+    parser.add_argument('--init', default=SHIPPED, metavar='MODEL',
+                        help='with --data: start from this exported model ("none": from scratch; default the '
+                        'shipped detector, with a new class head when the classes differ)')
+    parser.add_argument('--output', '--out', default='',
+                        help=f'model file to write (default {DEFAULT_OUTPUT}; with --data {DATA_OUTPUT})')
+    parser.add_argument('--device', default='cpu', help='with --data: cpu, cuda or cuda:N (default cpu)')
+    parser.add_argument('--patience', type=int, default=4,
+                        help='with --data: stop after this many val checks without a better mAP@0.5 '
+                        '(default 4; 0: never)')
+    parser.add_argument('--val-period', type=float, default=30.0,
+                        help='with --data: seconds of training between val checks, at epoch ends '
+                        '(default 30)')
     parser.add_argument('--images', type=int, default=8000, help='training frames to render (default 8000)')
     parser.add_argument('--first-seed', type=int, default=data.TRAIN_FIRST_SEED,
                         help=f'simulator seed of the first {data.CHUNK} frames, the next seed for the next '
                         f'{data.CHUNK} (default {data.TRAIN_FIRST_SEED}); evaluation uses seeds from '
                         f'{data.EVAL_FIRST_SEED}')
-    parser.add_argument('--epochs', type=int, default=14, help='passes over the training frames (default 14)')
+    parser.add_argument('--epochs', type=int, default=0,
+                        help='passes over the training frames (default 14; with --data 300, cut by '
+                        '--minutes and early stop)')
     parser.add_argument('--minutes', type=float, default=0.0,
                         help='fit the schedule to this much training time instead of --epochs, which then '
                         'only caps it (0: off, the default)')
@@ -261,6 +290,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render (or reuse) the training frames, train, export; return the exit code."""
+    args.epochs = args.epochs or (300 if args.data else 14)
+    args.output = args.output or (DATA_OUTPUT if args.data else DEFAULT_OUTPUT)
+    if args.data:
+        for name in ('epochs', 'batch_size', 'threads'):
+            if getattr(args, name) < 1:
+                print(f'error: --{name.replace("_", "-")} is {getattr(args, name)}; expected at least 1',
+                      file=sys.stderr)
+                return 2
+        from physical_ai.training import fit
+
+        args.out = args.output
+        return fit.run(args)
     for name in ('images', 'epochs', 'batch_size', 'threads'):
         if getattr(args, name) < 1:
             print(f'error: --{name.replace("_", "-")} is {getattr(args, name)}; expected at least 1',
