@@ -268,7 +268,9 @@ class Watch:
         deadline = time.monotonic() + 10.0
         while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.2)  # discovery both ways: a best-effort sample sent earlier may be dropped
+        # Discovery both ways: a reader drops samples of a writer it has not matched yet (a
+        # best-effort one is lost; a reliable one comes with the next heartbeat, a second later).
+        time.sleep(1.0)
         sent = time.monotonic()
         pub.publish(Bool(data=value))
         # No wait_for_all_acked: it holds the GIL (stalling this process's own subscriptions)

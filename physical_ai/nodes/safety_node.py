@@ -140,10 +140,14 @@ class SafetyNode(Node):
             if not self._order.accept(publisher, int(info.get('source_timestamp') or 0)):
                 return
             source = f'e_stop publisher {publisher[:12] or "unknown"}'
-            changed = self.gate.latch.engage(source) if msg.data else self.gate.latch.release(source)
-            if changed and not self._closed:
-                self._emit()  # stop now, not at the next period
-            problem = self.gate.latch.store_problem
+            latch = self.gate.latch
+            changed = latch.engage(source, save=False) if msg.data else latch.release(source, save=False)
+            if changed:
+                latch.save(sync=False)  # renamed into place: a crash from here on finds it
+                if not self._closed:
+                    self._emit()  # stop now, not at the next period
+                latch.sync()  # then to the disk: an fsync can take a second on a busy disk
+            problem = latch.store_problem
         if changed:
             if msg.data:
                 self.get_logger().warning('e_stop ENGAGED: holding zero velocity until e_stop false')

@@ -103,7 +103,9 @@ def test_the_closest_approach_counts_a_person_out_of_view(ros, tmp_path):
         video=False, record=False, print_progress=None, startup_timeout=90.0)
     result = run_episode(config, ros.context, ros.executor)
     assert result.closest_stop_object is not None, result.reason
-    assert 1.5 <= result.closest_stop_object <= math.hypot(0.17, 2.2) + 1e-6, result.reason
+    # At most the start distance, plus what the robot may have driven away before the monitor's
+    # first pose (discovery takes a moment on a loaded machine).
+    assert 1.5 <= result.closest_stop_object <= math.hypot(0.17, 2.2) + 0.3, result.reason
 
 
 def _demo(*args, timeout=60):

@@ -75,8 +75,13 @@ class LatchStore:
             return LatchState(engaged=True, reason=problem, since=time.time(), source='state file'), problem
         return state, ''
 
-    def save(self, state: LatchState) -> None:
-        """Write `state` so that a reader sees the old or the new file, never a partial one."""
+    def save(self, state: LatchState, sync: bool = True) -> None:
+        """Write `state` so that a reader sees the old or the new file, never a partial one.
+
+        Once this returns, a process that dies finds the new state (the rename is done). `sync`
+        also makes it survive a power cut (fsync of the file and its folder), which can take a
+        second on a busy disk; `sync=False` leaves that to `sync()`.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps({'version': STATE_VERSION, **asdict(state)}, indent=1)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + '.', dir=self.path.parent)
@@ -84,7 +89,8 @@ class LatchStore:
             with os.fdopen(fd, 'w') as out:
                 out.write(data + '\n')
                 out.flush()
-                os.fsync(out.fileno())
+                if sync:
+                    os.fsync(out.fileno())
             os.replace(tmp, self.path)
         except BaseException:
             try:
@@ -92,24 +98,32 @@ class LatchStore:
             except OSError:
                 pass
             raise
-        try:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)  # the rename itself survives a power cut
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
+        """Flush the state file and the rename to the disk."""
+        for path, flags in ((self.path, os.O_RDONLY), (self.path.parent, os.O_RDONLY)):
+            try:
+                fd = os.open(path, flags)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
 
 
 class EStopLatch:
     """An e-stop latch that survives restarts when given a store.
 
-    `engage` and `release` write the new state before returning; when the write fails the state
-    still changes in memory (an engage must never be refused) and `store_problem` says why, for
-    diagnostics.
+    `engage` and `release` write the new state before returning, unless `save=False`: a caller
+    that must act at once (stop the base) calls `save(sync=False)` (a rename: a crash after it
+    finds the new state), acts, then `sync()` (an fsync can take a second on a busy disk). When
+    the write fails the state still changes in memory (an engage must never be refused) and
+    `store_problem` says why, for diagnostics.
     """
 
     def __init__(self, store: LatchStore | None = None) -> None:
@@ -127,33 +141,42 @@ class EStopLatch:
         """Return True while the latch holds the base stopped."""
         return self.state.engaged
 
-    def engage(self, source: str, reason: str = 'e_stop true') -> bool:
+    def engage(self, source: str, reason: str = 'e_stop true', save: bool = True) -> bool:
         """Engage (if not engaged yet); return True when the state changed."""
         if self.state.engaged:
             return False
-        self._set(LatchState(engaged=True, reason=reason, since=time.time(), source=source,
-                             engage_count=self.state.engage_count + 1))
+        self.state = LatchState(engaged=True, reason=reason, since=time.time(), source=source,
+                                engage_count=self.state.engage_count + 1)
+        if save:
+            self.save()
         return True
 
-    def release(self, source: str) -> bool:
+    def release(self, source: str, save: bool = True) -> bool:
         """Release (if engaged); return True when the state changed."""
         if not self.state.engaged:
             return False
         self.release_count += 1
         self.restored = False
-        self._set(LatchState(engaged=False, reason=f'released by {source}', since=time.time(), source=source,
-                             engage_count=self.state.engage_count))
+        self.state = LatchState(engaged=False, reason=f'released by {source}', since=time.time(),
+                                source=source, engage_count=self.state.engage_count)
+        if save:
+            self.save()
         return True
 
-    def _set(self, state: LatchState) -> None:
-        self.state = state
+    def save(self, sync: bool = True) -> None:
+        """Write the current state to the store (if any); a failure goes to `store_problem`."""
         if self.store is None:
             return
         try:
-            self.store.save(state)
+            self.store.save(self.state, sync=sync)
             self.store_problem = ''
         except OSError as err:
             self.store_problem = f'e-stop state not saved to {self.store.path}: {err.strerror or err}'
+
+    def sync(self) -> None:
+        """Make the last `save(sync=False)` survive a power cut."""
+        if self.store is not None and not self.store_problem:
+            self.store.sync()
 
 
 class SampleOrder:
