@@ -206,6 +206,7 @@ class Watch:
         self.node.create_subscription(Twist, 'cmd_vel', self._on_cmd, reliable)
         self.node.create_subscription(Detection2DArray, 'detections', self._on_detections, 10, raw=True)
         self._flood_pub = self.node.create_publisher(Detection2DArray, 'detections', 10)
+        self._flood: tuple[int, bytes] | None = None
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
 
@@ -281,17 +282,22 @@ class Watch:
         return sent
 
     def flood(self, count: int = FLOOD_SIZE) -> None:
-        """Publish one detections array with `count` detections (as a broken detector might)."""
-        from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+        """Publish one detections array with `count` detections (as a broken detector might).
 
-        det = Detection2D()
-        hyp = ObjectHypothesisWithPose()
-        hyp.hypothesis.class_id, hyp.hypothesis.score = 'ball', 0.9
-        det.results = [hyp]
-        det.bbox.size_x, det.bbox.size_y = 40.0, 40.0
-        msg = Detection2DArray(detections=[det] * count)
-        msg.header.stamp = self.node.get_clock().now().to_msg()
-        self._flood_pub.publish(msg)
+        Built and serialized once: making 10k Python message objects takes this process's GIL
+        for a good part of a second, which would show up as a gap in the commands it watches.
+        """
+        if self._flood is None or self._flood[0] != count:
+            from rclpy.serialization import serialize_message
+            from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+            det = Detection2D()
+            hyp = ObjectHypothesisWithPose()
+            hyp.hypothesis.class_id, hyp.hypothesis.score = 'ball', 0.9
+            det.results = [hyp]
+            det.bbox.size_x, det.bbox.size_y = 40.0, 40.0
+            self._flood = (count, serialize_message(Detection2DArray(detections=[det] * count)))
+        self._flood_pub.publish(self._flood[1])
 
     def close(self) -> None:
         """Shut the context down."""
