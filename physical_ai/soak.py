@@ -108,7 +108,7 @@ class Stack:
 
     def children(self) -> dict[str, int]:
         """Return the runner's live node processes: node name -> pid (from `__node:=` in their argv)."""
-        assert self.proc is not None
+        assert self.proc is not None, 'Stack.start() first'
         out = {}
         for entry in Path('/proc').iterdir():
             if not entry.name.isdigit():
@@ -442,8 +442,7 @@ def _cycle(stack: Stack, watch: Watch, engagements: list[Engagement], gate_down:
     left = period - (time.monotonic() - started)
     if left > 0:
         time.sleep(left)
-    reaction = max((x.zero_at - x.sent) for x in (e, be) if x.zero_at is not None) if \
-        any(x.zero_at is not None for x in (e, be)) else float('nan')
+    reaction = max((x.zero_at - x.sent for x in (e, be) if x.zero_at is not None), default=float('nan'))
     return f'killed {victim}; e-stop reaction {reaction:.3f} s; {time.monotonic() - started:.0f} s'
 
 

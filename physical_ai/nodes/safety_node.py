@@ -124,8 +124,9 @@ class SafetyNode(Node):
             twist = msg.twist if isinstance(msg, TwistStamped) else msg
             command = Command(twist.linear.x, twist.linear.y, twist.angular.z)
             with self._lock:
-                problem = self.gate.offer(name, command, _steady())
-                selected = self.gate.selected(_steady())
+                now = _steady()
+                problem = self.gate.offer(name, command, now)
+                selected = self.gate.selected(now)
                 passes = selected is not None and selected.source.name == name
                 if passes and not self._closed:
                     self._emit()  # forward at once: the gate adds no period of latency
