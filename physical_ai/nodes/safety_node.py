@@ -66,6 +66,11 @@ class SafetyNode(Node):
     def _setup(self) -> None:
         self._lock = threading.Lock()
         self._closed = False
+        # fsync of the latch file runs here, off the executor: on a busy disk it can take a second,
+        # and the gate must go on forwarding and stopping meanwhile.
+        self._sync_wanted = threading.Event()
+        self._syncing = True
+        self._syncer = threading.Thread(target=self._sync_loop, name='e_stop_sync', daemon=True)
         self._values = declare_params(self, PARAMS, apply=self._apply)
         config = GateConfig.from_params(self._values)
         store = LatchStore(self._values['state_file']
@@ -94,6 +99,7 @@ class SafetyNode(Node):
         self._timer = self.create_timer(self._period, self._tick, clock=steady)
         self._diagnostics = Diagnostics(self, 'safety gate', self._fill_diagnostics)
         self._published_at = 0.0
+        self._syncer.start()
         latch = self.gate.latch
         if latch.engaged:
             self.get_logger().warning(
@@ -147,7 +153,7 @@ class SafetyNode(Node):
                 latch.save(sync=False)  # renamed into place: a crash from here on finds it
                 if not self._closed:
                     self._emit()  # stop now, not at the next period
-                latch.sync()  # then to the disk: an fsync can take a second on a busy disk
+                self._sync_wanted.set()  # then to the disk, on the sync thread
             problem = latch.store_problem
         if changed:
             if msg.data:
@@ -160,6 +166,14 @@ class SafetyNode(Node):
     def _on_heartbeat(self, msg: Bool) -> None:
         with self._lock:
             self.gate.heartbeat(bool(msg.data), _steady())
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._sync_wanted.wait()
+            self._sync_wanted.clear()
+            if not self._syncing:
+                return
+            self.gate.latch.sync()
 
     # Output -----------------------------------------------------------------------------------
 
@@ -207,11 +221,17 @@ class SafetyNode(Node):
         self.get_logger().info('zero velocity published on shutdown')
 
     def destroy_node(self) -> None:
-        """Publish the final zero command (if not done yet), then destroy the node."""
+        """Publish the final zero command (if not done yet), sync the latch file, destroy the node."""
         try:
             self.shutdown()
         except Exception as err:  # the context may already be gone; destroying must go on
             self.get_logger().debug(f'no zero command on destroy: {err}')
+        syncer = getattr(self, '_syncer', None)
+        if syncer is not None and syncer.is_alive():
+            self._syncing = False
+            self._sync_wanted.set()
+            syncer.join(timeout=5.0)
+            self.gate.latch.sync()
         super().destroy_node()
 
     # Diagnostics ------------------------------------------------------------------------------
