@@ -26,6 +26,8 @@ import threading
 import time
 from typing import Any
 
+from physical_ai.testing import NodeProcess
+
 GRACE = 0.5  # s an e-stop may take to reach the base (the issue's bound), not counted as "while engaged"
 FLOOD_SIZE = 10_000  # detections per flood message
 RESTART_LINE = re.compile(r'started (\S+) \(pid (\d+)\)')
@@ -91,20 +93,21 @@ class Stack:
                         '--max-restarts', str(max_restarts), '--set', f'safety.state_file={self.state_file}',
                         *[a for o in overrides for a in ('--set', o)]]
         self.env = dict(os.environ if env is None else env)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.process: NodeProcess | None = None
         self.injected: list[tuple[str, int]] = []  # (node name, pid) we killed
 
     def start(self) -> None:
         """Start the runner."""
-        self._log = open(self.log_path, 'wb')
-        self.proc = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=self.env, start_new_session=True)
+        self.process = NodeProcess(self.command, self.folder, self.env, log_path=self.log_path)
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        """Return the runner's process (None before `start`)."""
+        return self.process.proc if self.process is not None else None
 
     def output(self) -> str:
         """Return what the runner printed so far."""
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors='replace')
+        return self.process.output() if self.process is not None else ''
 
     def children(self) -> dict[str, int]:
         """Return the runner's live node processes: node name -> pid (from `__node:=` in their argv)."""
@@ -164,22 +167,14 @@ class Stack:
 
     def stop(self, timeout: float = 15.0) -> int:
         """Stop the runner with SIGINT (SIGKILL after `timeout`); return its exit code."""
-        if self.proc is None:
+        if self.process is None:
             return 0
         for pid in self.children().values():  # a paused simulator would not hear SIGINT
             try:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
+        return self.process.stop(signal.SIGINT, timeout)
 
 
 class Watch:

@@ -172,9 +172,9 @@ class NodeProcess:
     """A real node (or any command) in its own process, with output kept in a file."""
 
     def __init__(self, args: Sequence[str], log_dir: Path, env: dict[str, str] | None = None,
-                 name: str = 'process') -> None:
+                 name: str = 'process', log_path: Path | None = None) -> None:
         self.args = list(args)
-        self.log_path = Path(log_dir) / f'{name}-{os.getpid()}-{time.monotonic_ns()}.log'
+        self.log_path = Path(log_path or Path(log_dir) / f'{name}-{os.getpid()}-{time.monotonic_ns()}.log')
         self._log = open(self.log_path, 'wb')
         self.proc = subprocess.Popen(
             self.args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
