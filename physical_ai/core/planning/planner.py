@@ -507,12 +507,25 @@ class Planner:
             self._search_start = None
             self._search_sign = 1.0 if target.bearing >= 0.0 else -1.0
             return self._behave(target, dt, measured)
+        if self._hidden(target, newest):
+            # A search turn would look away from where the locked target is about to reappear.
+            return self._drive(0.0, 0.0, dt, measured, 'searching',
+                               f'{target.class_name} track {target.track_id} hidden: waiting up to '
+                               f'track_lock_timeout {cfg.track_lock_timeout:g} s')
         if self._search_start is None:
             self._search_start = now
         if now - self._search_start < cfg.search_timeout:
             return self._drive(0.0, self._search_sign * cfg.search_turn_speed, dt, measured, 'searching')
         return self._drive(0.0, 0.0, dt, measured, 'stopped',
                            f'{target.class_name} lost: not found by a {cfg.search_timeout:g} s search turn')
+
+    def _hidden(self, target: Target, newest: float) -> bool:
+        """Return True while the locked target is out of sight inside the image (hidden, not gone out)."""
+        if not (self.locked_id and self.locked_id == target.track_id and self.lock_stamp is not None
+                and 0.0 <= newest - self.lock_stamp <= self._config.track_lock_timeout):
+            return False
+        det, width = target.detection, self.intrinsics.width if self.intrinsics else 0
+        return det.cx - det.width / 2.0 > CLIP_MARGIN_PX and det.cx + det.width / 2.0 < width - CLIP_MARGIN_PX
 
     def update(self, now: float, detections: Iterable[Detection] | None = None,
                intrinsics: Intrinsics | None = None, stamp: float | None = None,

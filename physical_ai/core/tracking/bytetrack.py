@@ -10,12 +10,16 @@ optimally with scipy's `linear_sum_assignment`; pairs of different classes never
 Tracks predict their box with a constant-velocity Kalman filter on (cx, cy, w, h) in time, not
 frames, so a stamp gap is a longer prediction. A track without a box is lost; it keeps its id
 for `lost_time` seconds, and its box is matched with a buffer that grows while it is lost
-(C-BIoU, Yang et al., WACV 2023), so an object that was hidden or left the image briefly comes
-back under its old id. Its velocity decays while lost, so a prediction does not run away.
+(C-BIoU, Yang et al., WACV 2023): small objects partly hidden again, or back from beyond the
+image border, rarely overlap their prediction much. So an object that was hidden or left the image briefly comes
+back under its old id. A lost track is matched at the largest size it had lately (an object
+being hidden shrinks before it disappears), its size stops changing and its velocity decays,
+so a prediction does not run away.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 import math
@@ -32,6 +36,10 @@ POSITION_WEIGHT = 1.0 / 20.0
 VELOCITY_WEIGHT = 1.0 / 160.0
 REFERENCE_FPS = 30.0
 PARAM_PREFIX = 'track_'
+# Box sizes (frames) a track remembers: a lost one is matched at the largest of them.
+SIZE_MEMORY = 15
+# A lost track's matching buffer doubles over this time (s).
+BUFFER_GROWTH = 1.0
 # A lost track's velocity decays with this time constant (s).
 LOST_VELOCITY_DECAY = 0.5
 
@@ -112,6 +120,7 @@ class _Track:
         self.stamp = stamp
         cx, cy, w, h = _xywh(box)
         self.mean = np.array([cx, cy, w, h, 0.0, 0.0, 0.0, 0.0])
+        self.sizes: deque[tuple[float, float]] = deque([(w, h)], maxlen=SIZE_MEMORY)
         std = np.array([2 * POSITION_WEIGHT * h] * 4 + [10 * VELOCITY_WEIGHT * h * REFERENCE_FPS] * 4)
         self.covariance = np.diag(std * std)
 
@@ -121,8 +130,9 @@ class _Track:
             return
         self.stamp = stamp
         lost_for = stamp - self.last_seen
-        if lost_for > dt:  # lost: let the velocity fade
-            self.mean[4:] *= math.exp(-dt / LOST_VELOCITY_DECAY)
+        if lost_for > dt:  # lost: the size stops changing, the motion fades
+            self.mean[6:] = 0.0
+            self.mean[4:6] *= math.exp(-dt / LOST_VELOCITY_DECAY)
         transition = np.eye(8)
         transition[:4, 4:] = np.eye(4) * dt
         h = max(self.mean[3], 1.0)
@@ -143,10 +153,19 @@ class _Track:
         self.covariance = self.covariance - gain @ self.covariance[:4, :]
         self.score, self.class_id, self.last_seen, self.stamp = score, class_id, stamp, stamp
         self.hits += 1
+        self.sizes.append((measurement[2], measurement[3]))
 
     @property
     def box(self) -> np.ndarray:
         cx, cy, w, h = self.mean[:4]
+        return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+
+    @property
+    def full_box(self) -> np.ndarray:
+        """Return the predicted box at the largest size seen lately (an object being hidden shrinks)."""
+        cx, cy, w, h = self.mean[:4]
+        w = max(w, max(s[0] for s in self.sizes))
+        h = max(h, max(s[1] for s in self.sizes))
         return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
 
 
@@ -247,7 +266,10 @@ class Tracker:
         candidates = boxes[indices]
         if buffered:
             lost_for = np.array([max(stamp - t.last_seen, 0.0) for t in tracks])
-            scale = np.minimum(lost_for * REFERENCE_FPS / 10.0, 1.0) * self.config.lost_buffer
+            predicted = np.array([t.full_box if t.lost else t.box for t in tracks])
+            # Lost tracks: the buffer starts at lost_buffer and doubles over BUFFER_GROWTH seconds.
+            scale = np.where(lost_for > 0.0, self.config.lost_buffer
+                             * (1.0 + np.minimum(lost_for / BUFFER_GROWTH, 1.0)), 0.0)
             overlap = iou_matrix(predicted, candidates)
             for row in np.flatnonzero(scale > 0.0):  # both boxes of a pair grow by the track's buffer
                 grown = iou_matrix(_buffered(predicted[row:row + 1], scale[row:row + 1]),

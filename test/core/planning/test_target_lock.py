@@ -94,3 +94,16 @@ def test_detection2d_id_becomes_the_track_id():
     msg.detections.append(untracked)
     found, problems = detections_from_msg(msg)
     assert problems == [] and [d.track_id for d in found] == ['17', '']
+
+
+def test_a_hidden_locked_target_is_waited_for_and_one_gone_out_of_the_image_searched():
+    p = planner(track_lock_timeout=1.0)
+    p.update(0.0, [person(300, track_id='1')])
+    plan = p.update(0.5, [])  # hidden in mid-image: wait, no search turn
+    assert plan.state == 'searching' and plan.angular == 0.0 and 'hidden' in plan.reason
+    plan = p.update(1.2, [])  # lock expired: search
+    assert plan.state == 'searching' and plan.angular != 0.0
+    q = planner()
+    q.update(0.0, [person(630, track_id='1')])  # at the right border, then gone out of the image
+    plan = q.update(0.5, [])
+    assert plan.state == 'searching' and plan.angular < 0.0
