@@ -34,8 +34,8 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('publish_annotated', True, 'Publish detections/image (boxes drawn) while it has '
               'subscribers.'),
     # Tracking (physical_ai/core/tracking): persistent ids in Detection2D.id
-    ParamSpec('tracking', True, 'Give each detection a persistent track id in Detection2D.id (ByteTrack-class '
-              'association; empty id: not yet tracked). false: ids stay empty.'),
+    ParamSpec('tracking', True, 'Give each detection a persistent track id in Detection2D.id '
+              '(ByteTrack-class association; empty id: not yet tracked). false: ids stay empty.'),
     ParamSpec('track_high_score', 0.4, 'Detections scored at least this are matched first, against every '
               'track, and may start new ones.', min_value=0.0, max_value=1.0),
     ParamSpec('track_low_score', 0.1, 'Detections between this and track_high_score only continue live '

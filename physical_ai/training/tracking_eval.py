@@ -67,8 +67,9 @@ class SequenceResult:
     def line(self) -> str:
         """Return the figures as one line of text."""
         m, t = self.metrics, self.target
-        return (f'{self.scenario:<14} seed {self.seed:<3} frames {len(self.frames):>4}  HOTA {m["HOTA"]:.3f}  '
-                f'DetA {m["DetA"]:.3f}  AssA {m["AssA"]:.3f}  IDF1 {m["IDF1"]:.3f}  MOTA {m["MOTA"]:.3f}  '
+        return (f'{self.scenario:<14} seed {self.seed:<3} frames {len(self.frames):>4}  '
+                f'HOTA {m["HOTA"]:.3f}  DetA {m["DetA"]:.3f}  AssA {m["AssA"]:.3f}  '
+                f'IDF1 {m["IDF1"]:.3f}  MOTA {m["MOTA"]:.3f}  '
                 f'IDsw {int(m["IDSW"])}  | target {t["object"] or "-"}: in {t["frames"]} frames, '
                 f'track id changes {t["track_changes"]}, object changes {t["object_changes"]}  | '
                 f'tracking {m["tracking_ms"]:.2f} ms/frame = {m["tracking_to_inference"]:.3f} x inference '
@@ -110,13 +111,15 @@ def run_sequence(scenario: str, seed: int, seconds: float, fps: float, detector:
                 frame.time, [t.name for t in truths], [t.class_name for t in truths],
                 np.array([t.box for t in truths], np.float64).reshape(-1, 4),
                 [int(i) for i in ids if i], [n for n, i in zip(names, ids, strict=True) if i],
-                boxes[ids > 0].astype(np.float64).reshape(-1, 4), (middle - began) * 1e3, (ended - middle) * 1e3)
+                boxes[ids > 0].astype(np.float64).reshape(-1, 4), (middle - began) * 1e3,
+                (ended - middle) * 1e3)
             command = (0.0, 0.0)
             if planner is not None:
                 detections = [Detection.from_corners(n, float(s), *b) for n, s, b
                               in zip(names, scores.tolist(), boxes.tolist(), strict=True)]
                 detections = [Detection(d.class_name, d.score, d.cx, d.cy, d.width, d.height,
-                                        track_id=str(i) if i else '') for d, i in zip(detections, ids, strict=True)]
+                                        track_id=str(i) if i else '')
+                              for d, i in zip(detections, ids, strict=True)]
                 plan = planner.update(frame.time, detections)
                 command = (plan.linear, plan.angular)
                 target = plan.target
@@ -208,8 +211,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        f'sequences of the scenarios {", ".join(SEQUENCES)} instead of the detector\'s mAP')
     group.add_argument('--scenario', action='append', default=None, metavar='NAME',
                        help='with --tracking: scenario(s) to run (repeatable; default: all of the above)')
-    group.add_argument('--seconds', type=float, default=20.0, help='with --tracking: sim seconds per sequence '
-                       '(default 20)')
+    group.add_argument('--seconds', type=float, default=20.0,
+                       help='with --tracking: sim seconds per sequence (default 20)')
     group.add_argument('--fps', type=float, default=15.0, help='with --tracking: camera rate (default 15)')
     group.add_argument('--seed', type=int, default=0, help='with --tracking: simulator seed (default 0)')
     group.add_argument('--still', action='store_true',

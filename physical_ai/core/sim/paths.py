@@ -21,7 +21,8 @@ def route_length(route: Sequence[Point], loop: bool = False) -> float:
     return sum(math.dist(a, b) for a, b in zip(points, points[1:], strict=False))
 
 
-def route_pose(route: Sequence[Point], speed: float, t: float, loop: bool = False) -> tuple[float, float, float]:
+def route_pose(route: Sequence[Point], speed: float, t: float,
+               loop: bool = False) -> tuple[float, float, float]:
     """Return (x, y, heading in rad) at time `t` (s) on the route; a still object faces +x."""
     if len(route) < 2 or speed <= 0.0:
         x, y = route[0]

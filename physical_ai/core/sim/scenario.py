@@ -235,7 +235,8 @@ def _parse_path(item: Mapping[str, Any], where: str) -> tuple[tuple[tuple[float,
             raise ConfigError(f'{where}: `speed` and `loop` need a `path` (waypoints [x, y] to walk)')
         return (), 0.0, False
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WAYPOINTS:
-        raise ConfigError(f'{where}.path: expected a list of 1 to {MAX_WAYPOINTS} waypoints [x, y], got {raw!r}')
+        raise ConfigError(f'{where}.path: expected a list of 1 to {MAX_WAYPOINTS} waypoints [x, y], '
+                          f'got {raw!r}')
     path = tuple(_floats(p, 2, f'{where}.path[{i}]') for i, p in enumerate(raw))
     if 'speed' not in item:
         raise ConfigError(f'{where}.speed: a path needs a walking speed in m/s')

@@ -11,10 +11,10 @@ Tracks predict their box with a constant-velocity Kalman filter on (cx, cy, w, h
 frames, so a stamp gap is a longer prediction. A track without a box is lost; it keeps its id
 for `lost_time` seconds, and its box is matched with a buffer that grows while it is lost
 (C-BIoU, Yang et al., WACV 2023): small objects partly hidden again, or back from beyond the
-image border, rarely overlap their prediction much. So an object that was hidden or left the image briefly comes
-back under its old id. A lost track is matched at the largest size it had lately (an object
-being hidden shrinks before it disappears), its size stops changing and its velocity decays,
-so a prediction does not run away.
+image border, rarely overlap their prediction much. So an object that was hidden or left the
+image briefly comes back under its old id. A lost track is matched at the largest size it had
+lately (an object being hidden shrinks before it disappears), its size stops changing and its
+velocity decays, so a prediction does not run away.
 """
 
 from __future__ import annotations
