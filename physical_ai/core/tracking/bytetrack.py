@@ -90,20 +90,24 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, np.float64).reshape(-1, 4)
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)))
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return _pair_iou(a[:, None, :], b[None, :, :])
+
+
+def _pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the IoU of boxes a[..., 4] and b[..., 4] (xyxy), broadcast against each other."""
+    w = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    h = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
     inter = np.clip(w, 0.0, None) * np.clip(h, 0.0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    union = area_a + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - inter
     return np.where(union > 0.0, inter / np.where(union > 0.0, union, 1.0), 0.0)
 
 
 def _buffered(boxes: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Return xyxy boxes grown by `scale` times their width and height on every side."""
-    w = (boxes[:, 2] - boxes[:, 0]) * scale
-    h = (boxes[:, 3] - boxes[:, 1]) * scale
-    return boxes + np.stack([-w, -h, w, h], axis=1)
+    """Return xyxy boxes [..., 4] grown by `scale` [...] times their width and height on every side."""
+    w = (boxes[..., 2] - boxes[..., 0]) * scale
+    h = (boxes[..., 3] - boxes[..., 1]) * scale
+    return boxes + np.stack([-w, -h, w, h], axis=-1)
 
 
 class _Track:
@@ -124,36 +128,6 @@ class _Track:
         std = np.array([2 * POSITION_WEIGHT * h] * 4 + [10 * VELOCITY_WEIGHT * h * REFERENCE_FPS] * 4)
         self.covariance = np.diag(std * std)
 
-    def predict(self, stamp: float) -> None:
-        dt = stamp - self.stamp
-        if dt <= 0.0:
-            return
-        self.stamp = stamp
-        lost_for = stamp - self.last_seen
-        if lost_for > dt:  # lost: the size stops changing, the motion fades
-            self.mean[6:] = 0.0
-            self.mean[4:6] *= math.exp(-dt / LOST_VELOCITY_DECAY)
-        transition = np.eye(8)
-        transition[:4, 4:] = np.eye(4) * dt
-        h = max(self.mean[3], 1.0)
-        frames = dt * REFERENCE_FPS
-        q = np.array([(POSITION_WEIGHT * h) ** 2] * 4
-                     + [(VELOCITY_WEIGHT * h * REFERENCE_FPS) ** 2] * 4) * frames
-        self.mean = transition @ self.mean
-        self.mean[2:4] = np.maximum(self.mean[2:4], 1.0)
-        self.covariance = transition @ self.covariance @ transition.T + np.diag(q)
-
-    def correct(self, box: np.ndarray, score: float, class_id: int, stamp: float) -> None:
-        measurement = np.array(_xywh(box))
-        h = max(measurement[3], 1.0)
-        r = np.diag(np.full(4, (POSITION_WEIGHT * h) ** 2))
-        projected = self.covariance[:4, :4] + r
-        gain = np.linalg.solve(projected, self.covariance[:4, :]).T  # P H^T S^-1 (S symmetric)
-        self.mean = self.mean + gain @ (measurement - self.mean[:4])
-        self.covariance = self.covariance - gain @ self.covariance[:4, :]
-        self.score, self.class_id, self.last_seen, self.stamp = score, class_id, stamp, stamp
-        self.hits += 1
-        self.sizes.append((measurement[2], measurement[3]))
 
     @property
     def box(self) -> np.ndarray:
@@ -172,6 +146,57 @@ class _Track:
 def _xywh(box: np.ndarray) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = (float(v) for v in box)
     return (x1 + x2) / 2, (y1 + y2) / 2, max(x2 - x1, 1e-3), max(y2 - y1, 1e-3)
+
+
+def _predict(tracks: list[_Track], stamp: float) -> None:
+    """Predict every track's state to `stamp` in one batch (tracks already there are left alone)."""
+    tracks = [t for t in tracks if stamp > t.stamp]
+    if not tracks:
+        return
+    dt = np.array([stamp - t.stamp for t in tracks])
+    mean = np.stack([t.mean for t in tracks])
+    covariance = np.stack([t.covariance for t in tracks])
+    lost = np.array([stamp - t.last_seen for t in tracks]) > dt
+    mean[lost, 6:] = 0.0  # lost: the size stops changing, the motion fades
+    mean[lost, 4:6] *= np.exp(-dt[lost] / LOST_VELOCITY_DECAY)[:, None]
+    transition = np.broadcast_to(np.eye(8), (len(tracks), 8, 8)).copy()
+    transition[:, range(4), range(4, 8)] = dt[:, None]
+    h = np.maximum(mean[:, 3], 1.0)
+    q = np.concatenate([np.repeat(((POSITION_WEIGHT * h) ** 2)[:, None], 4, axis=1),
+                        np.repeat(((VELOCITY_WEIGHT * h * REFERENCE_FPS) ** 2)[:, None], 4, axis=1)], axis=1)
+    q *= (dt * REFERENCE_FPS)[:, None]
+    mean = np.einsum('nij,nj->ni', transition, mean)
+    mean[:, 2:4] = np.maximum(mean[:, 2:4], 1.0)
+    covariance = transition @ covariance @ transition.transpose(0, 2, 1)
+    covariance[:, range(8), range(8)] += q
+    for i, track in enumerate(tracks):
+        track.mean, track.covariance, track.stamp = mean[i], covariance[i], stamp
+
+
+def _correct(pairs: list[tuple[_Track, int]], boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
+             stamp: float) -> None:
+    """Update the matched tracks with their boxes in one batch (Kalman correction)."""
+    if not pairs:
+        return
+    tracks = [t for t, _ in pairs]
+    rows = [i for _, i in pairs]
+    b = boxes[rows]
+    measurement = np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2,
+                            np.maximum(b[:, 2] - b[:, 0], 1e-3), np.maximum(b[:, 3] - b[:, 1], 1e-3)], axis=1)
+    mean = np.stack([t.mean for t in tracks])
+    covariance = np.stack([t.covariance for t in tracks])
+    r = (POSITION_WEIGHT * np.maximum(measurement[:, 3], 1.0)) ** 2
+    projected = covariance[:, :4, :4].copy()
+    projected[:, range(4), range(4)] += r[:, None]
+    gain = np.linalg.solve(projected, covariance[:, :4, :]).transpose(0, 2, 1)  # P H^T S^-1 (S symmetric)
+    mean = mean + np.einsum('nij,nj->ni', gain, measurement - mean[:, :4])
+    covariance = covariance - gain @ covariance[:, :4, :]
+    for i, (track, row) in enumerate(pairs):
+        track.mean, track.covariance = mean[i], covariance[i]
+        track.score, track.class_id = float(scores[row]), int(classes[row])
+        track.last_seen = track.stamp = stamp
+        track.hits += 1
+        track.sizes.append((measurement[i, 2], measurement[i, 3]))
 
 
 class Tracker:
@@ -219,8 +244,7 @@ class Tracker:
         self.frames += 1
         ids = np.zeros(len(boxes), np.int64)
         finite = np.isfinite(boxes).all(axis=1) & np.isfinite(scores)
-        for track in self._tracks:
-            track.predict(stamp)
+        _predict(self._tracks, stamp)
 
         high = np.flatnonzero(finite & (scores >= cfg.high_score))
         low = np.flatnonzero(finite & (scores >= cfg.low_score) & (scores < cfg.high_score))
@@ -236,8 +260,8 @@ class Tracker:
         # 3: the high-score boxes left against tentative tracks.
         matched_new, unmatched_tentative, rest_high = self._associate(
             tentative, rest_high, boxes, classes, stamp, cfg.tentative_match_iou)
+        _correct(matched + matched_low + matched_new, boxes, scores, classes, stamp)
         for track, index in matched + matched_low + matched_new:
-            track.correct(boxes[index], float(scores[index]), int(classes[index]), stamp)
             track.confirmed = True
             ids[index] = track.track_id
         dropped = {id(t) for t in unmatched_tentative}
@@ -271,10 +295,11 @@ class Tracker:
             scale = np.where(lost_for > 0.0, self.config.lost_buffer
                              * (1.0 + np.minimum(lost_for / BUFFER_GROWTH, 1.0)), 0.0)
             overlap = iou_matrix(predicted, candidates)
-            for row in np.flatnonzero(scale > 0.0):  # both boxes of a pair grow by the track's buffer
-                grown = iou_matrix(_buffered(predicted[row:row + 1], scale[row:row + 1]),
-                                   _buffered(candidates, np.full(len(candidates), scale[row])))[0]
-                overlap[row] = np.maximum(overlap[row], grown)
+            if (scale > 0.0).any():  # both boxes of a pair grow by the track's buffer
+                pairs = np.broadcast_to(scale[:, None], overlap.shape)
+                grown = _pair_iou(_buffered(predicted, scale)[:, None, :],
+                                  _buffered(candidates[None, :, :], pairs))
+                overlap = np.maximum(overlap, grown)
         else:
             overlap = iou_matrix(predicted, candidates)
         same_class = np.array([t.class_id for t in tracks])[:, None] == classes[indices][None, :]
