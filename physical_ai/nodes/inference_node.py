@@ -123,8 +123,10 @@ class InferenceNode(LifecycleNode):
         self._error = ''
         super().__init__(node_name, **kwargs)
         self._values = declare_params(self, PARAMS, apply=self._apply)
+        TrackerConfig.from_params(self._values)  # a bad combination at start-up is a ConfigError
         self._make_tracker()
         self.add_on_set_parameters_callback(self._check_classes)
+        self.add_on_set_parameters_callback(self._check_tracking)
         self._diagnostics = Diagnostics(self, 'inference', self._fill_diagnostics)
         if self._values['autostart']:
             if self.trigger_configure() != SUCCESS or self.trigger_activate() != SUCCESS:
@@ -222,6 +224,15 @@ class InferenceNode(LifecycleNode):
                     detector.class_indices([str(c) for c in param.value])
                 except ConfigError as err:
                     return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def _check_tracking(self, params: list[Parameter]) -> SetParametersResult:
+        changed = {p.name: p.value for p in params if p.name.startswith('track_')}
+        if changed:
+            try:
+                TrackerConfig.from_params({**self._values, **changed})
+            except ConfigError as err:
+                return SetParametersResult(successful=False, reason=str(err))
         return SetParametersResult(successful=True)
 
     def _make_tracker(self) -> None:

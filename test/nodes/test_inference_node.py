@@ -349,6 +349,11 @@ def test_track_ids_persist_across_frames_and_tracking_turns_off(ros, yolov8, cam
           f'{float(figures["tracking_to_inference"]):.4f} of inference')
     assert float(figures['tracking_ms_mean']) > 0.0
 
+    future = client.set_parameters([Parameter('track_low_score', value=0.9)])  # above track_high_score
+    ros.wait_until(future.done, what='set_parameters reply')
+    rejected = future.result().results[0]
+    assert not rejected.successful and 'track_low_score' in rejected.reason
+
     future = client.set_parameters([Parameter('tracking', value=False)])
     ros.wait_until(future.done, what='set_parameters reply')
     assert future.result().results[0].successful
