@@ -15,9 +15,10 @@ $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-requirements: requirements.txt tools/system_deps.sh | $(PY)
+$(VENV)/.stamp-requirements: requirements.txt requirements-nodeps.txt tools/system_deps.sh | $(PY)
 	bash tools/system_deps.sh
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # The vendored vision_msgs and tf2_msgs (interfaces/ has COLCON_IGNORE: robots use their distribution's).

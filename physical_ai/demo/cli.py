@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='seed of the first episode (episode i uses S+i); default: 0 for the standard '
                              'demo, 1 with --episodes')
     parser.add_argument('--scenario', action='append', default=None, metavar='NAME[:KIND]',
-                        help='scenario(s) to cycle through with --episodes (KIND: target or stop_for; '
-                             'default: the standard demo\'s scenarios); repeatable')
+                        help='scenario(s) to cycle through with --episodes (KIND: target, stop_for or '
+                             'follow; default: the standard demo\'s scenarios); repeatable')
     parser.add_argument('--out', default='runs', type=Path, help='folder of the run folders (default: runs/)')
     parser.add_argument('--no-video', action='store_true', help='do not write the MP4')
     parser.add_argument('--no-record', action='store_true', help='do not write the MCAP recording')

@@ -229,7 +229,8 @@ class Monitor:
                     return
                 if node == self.planner_name:
                     self.judge.on_planner(values.get('state', status.message),
-                                          values.get('last_stop_reason', ''))
+                                          values.get('last_stop_reason', ''),
+                                          values.get('target_track_id', ''))
                 elif node == self.sim_name:
                     self.sim_status = status.message
                     self.judge.on_contacts(values.get('contacts', '').split(', '))
@@ -298,7 +299,7 @@ def world_objects(config: EpisodeConfig) -> tuple[WorldObject, ...]:
     scenario = load_scenario(_param(sim, 'scenario')).with_overrides(
         _param(sim, 'target_class'), _param(sim, 'person_xy'), _param(sim, 'start_pose'))
     spec = sample_world(scenario, int(_param(sim, 'seed')))
-    return tuple(WorldObject(o.class_name, o.x, o.y, o.name) for o in spec.objects)
+    return tuple(WorldObject(o.class_name, o.x, o.y, o.name, o.route, o.speed, o.loop) for o in spec.objects)
 
 
 def episode_setup(config: EpisodeConfig) -> tuple[Any, Criteria, str]:
@@ -316,7 +317,7 @@ def episode_setup(config: EpisodeConfig) -> tuple[Any, Criteria, str]:
                        stop_distance=float(_param(planner, 'stop_distance')),
                        safety_distance=float(_param(planner, 'safety_distance')))
     target = target_name(scenario)
-    if config.criteria.kind == 'target' and scenario.target is not None \
+    if config.criteria.kind in ('target', 'follow') and scenario.target is not None \
             and scenario.target.class_name != criteria.target_class:
         raise ConfigError(f'scenario {scenario.name}: its target is a {scenario.target.class_name} but the '
                           f'planner drives to {criteria.target_class} (planner.target_class)')
@@ -465,8 +466,9 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
 def _progress(config: EpisodeConfig, judge: Judge, wall: float, camera_fps: float, det_fps: float) -> str:
     dist = '--' if judge.target_distance is None else f'{judge.target_distance:.2f} m'
     state = judge.planner_state or 'waiting'
+    track = f'  track {judge.target_track} ({judge.track_changes} changes)' if judge.target_track else ''
     return (f'[{config.label} seed {config.seed}] wall {wall:5.1f} s  sim {judge.elapsed:5.1f} s  '
-            f'target {dist}  v {judge.command[0]:+.2f} m/s  planner {state}  '
+            f'target {dist}{track}  v {judge.command[0]:+.2f} m/s  planner {state}  '
             f'camera {camera_fps:4.1f} fps  inference {det_fps:4.1f} fps')
 
 

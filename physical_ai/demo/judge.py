@@ -3,17 +3,22 @@
 Distances come from the simulator's ground truth with the planner's definition: from the camera
 to the object's centre, horizontal (the optical frame's x right and z forward; y is down). The
 closest approach of a stop-class object also counts those out of the camera's view: from the
-robot's true pose (`sim/pose`) and the world's objects, when the judge is given them.
+robot's true pose (`sim/pose`) and the world's objects, when the judge is given them (walking
+objects where their route has them at that sim time).
 
 - `target` episodes succeed when the robot is stopped (commanded and measured speeds about zero
   for `hold_time`) with the target within `tolerance` of `stop_distance`.
 - `stop_for` episodes (a person stands in the way) succeed when the robot is stopped with the
   planner halted for a stop-class object, and nothing of that class ever came within
   `contact_distance` of the camera; reaching the target instead is a failure.
-Both fail at `time_limit` (sim time), at a contact (the simulator's bumper, or a stop-class
-object closer than `contact_distance`), as soon as a stop-class object comes closer than the
-planner's `safety_distance` (ground truth: a safety distance that is crossed is not one), or
-when the planner reports the target reached while the robot stands outside the tolerance.
+- `follow` episodes (behaviour `follow`, a walking target) succeed at `time_limit` when the
+  target was followed all along: in view (ground truth) at the end, never out of view longer
+  than `lost_limit`, and at the end within `follow_tolerance` of `stop_distance`.
+`target` and `stop_for` fail at `time_limit` (sim time); all fail at a contact (the simulator's
+bumper, or a stop-class object closer than `contact_distance`), as soon as a stop-class object
+comes closer than the planner's `safety_distance` (ground truth: a safety distance that is
+crossed is not one), or when the planner reports the target reached while the robot stands
+outside the tolerance.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from dataclasses import dataclass
 import math
 
 from physical_ai.core.errors import ConfigError
+from physical_ai.core.sim.paths import route_pose
 
-KINDS = ('target', 'stop_for')
+KINDS = ('target', 'stop_for', 'follow')
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Criteria:
     max_linear: float = 0.02  # |v| below this (m/s), commanded and measured, counts as stopped
     max_angular: float = 0.05  # |w| below this (rad/s)
     truth_timeout: float = 1.0  # a target distance older than this is not trusted
+    follow_tolerance: float = 1.0  # follow: |distance - stop_distance| at the end (m)
+    lost_limit: float = 5.0  # follow: longest time (s) the target may be out of view
 
     def __post_init__(self) -> None:
         """Check the kind."""
@@ -78,12 +86,25 @@ class TruthObject:
 
 @dataclass(frozen=True)
 class WorldObject:
-    """One static object of the simulated world: its class and footprint centre (world frame, m)."""
+    """One object of the simulated world: its class and footprint centre (world frame, m).
+
+    A walking object has a `route` (its start, then waypoints) walked at `speed` (paths.py).
+    """
 
     class_name: str
     x: float
     y: float
     name: str = ''
+    route: tuple[tuple[float, float], ...] = ()
+    speed: float = 0.0
+    loop: bool = False
+
+    def at(self, t: float) -> tuple[float, float]:
+        """Return the footprint centre at sim time `t`."""
+        if len(self.route) < 2 or self.speed <= 0.0:
+            return self.x, self.y
+        x, y, _ = route_pose(self.route, self.speed, t, self.loop)
+        return x, y
 
 
 class Judge:
@@ -113,6 +134,9 @@ class Judge:
         self.stop_object_distance: float | None = None
         self.contacts: tuple[str, ...] = ()
         self._stopped_since: float | None = None
+        self.longest_unseen = 0.0  # longest time (s) the target was out of view
+        self.target_track = ''  # the planner's locked track id ('' = none yet)
+        self.track_changes = 0  # times the planner's locked track id changed to another one
         self.verdict: Verdict | None = None
 
     # Observations (t: sim time in s) -----------------------------------------------------------
@@ -134,9 +158,13 @@ class Judge:
         self.measured = (linear, angular)
         self._update_stopped(t)
 
-    def on_planner(self, state: str, reason: str) -> None:
-        """Record the planner's state and the reason of its last stop."""
+    def on_planner(self, state: str, reason: str, track_id: str = '') -> None:
+        """Record the planner's state, the reason of its last stop and its locked track id."""
         self.planner_state, self.planner_reason = state, reason
+        if track_id and track_id != 'none':
+            if self.target_track and track_id != self.target_track:
+                self.track_changes += 1
+            self.target_track = track_id
 
     def on_truth(self, t: float, objects: Iterable[TruthObject]) -> None:
         """Record the objects in view: the target's distance and the closest stop-class object."""
@@ -148,6 +176,8 @@ class Judge:
         if self._fixed_target:
             targets = same
         if targets:
+            if self.target_time is not None:
+                self.longest_unseen = max(self.longest_unseen, t - self.target_time)
             target = same[0] if same else min(targets, key=lambda o: o.distance)
             self.target_id = target.object_id
             self.target_distance, self.target_time = target.distance, t
@@ -162,7 +192,7 @@ class Judge:
         if not self.world:
             return
         cx, cy = x + self.camera_x * math.cos(yaw), y + self.camera_x * math.sin(yaw)
-        self._approach(min(math.hypot(o.x - cx, o.y - cy) for o in self.world))
+        self._approach(min(math.dist(o.at(t), (cx, cy)) for o in self.world))
 
     def _approach(self, distance: float) -> None:
         closest = self.closest_stop_object
@@ -245,6 +275,21 @@ class Judge:
             return Verdict(False, f'reached the {cfg.target_class} without stopping for the '
                                   f'{"/".join(cfg.stop_classes)} (closest '
                                   f'{self.closest_stop_object or float("nan"):.2f} m)', t)
+        if cfg.kind == 'follow':
+            unseen = max(self.longest_unseen, t - self.target_time) if self.target_time is not None else t
+            if self.target_time is not None and unseen > cfg.lost_limit:
+                return Verdict(False, f'lost the {cfg.target_class}: out of view for {unseen:.1f} s '
+                                      f'(limit {cfg.lost_limit:g} s)', t)
+            if self.elapsed >= cfg.time_limit:
+                error = self.distance_error
+                if fresh and error is not None and abs(error) <= cfg.follow_tolerance:
+                    return Verdict(True, f'followed the {cfg.target_class} for {self.elapsed:.1f} s: '
+                                         f'{self.target_distance:.2f} m away at the end '
+                                         f'(error {error:+.2f} m)', t)
+                return Verdict(False, f'followed the {cfg.target_class} for {self.elapsed:.1f} s, but at the '
+                                      'end it was ' + ('out of view' if not fresh or error is None
+                                                       else f'{self.target_distance:.2f} m away'), t)
+            return None
         if self.elapsed >= cfg.time_limit:
             return Verdict(False, f'time limit of {cfg.time_limit:g} s (sim) reached; planner '
                                   f'{self.planner_state or "silent"}'

@@ -26,6 +26,7 @@ from physical_ai.core.detection import Detection, Detector, as_color, draw_detec
 from physical_ai.core.detection.model import error_line
 from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
+from physical_ai.core.tracking import Tracker, TrackerConfig
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
 from physical_ai.params.inference import PARAMS
 
@@ -59,14 +60,17 @@ class _Stats:
         self.window_bad = 0
         self.latencies: list[float] = []
         self.inference: list[float] = []
+        self.tracking: list[float] = []
 
-    def frame(self, latency_ms: float | None, inference_ms: float) -> None:
+    def frame(self, latency_ms: float | None, inference_ms: float, tracking_ms: float | None = None) -> None:
         with self.lock:
             self.processed += 1
             self.window_frames += 1
             if latency_ms is not None:
                 self.latencies.append(latency_ms)
             self.inference.append(inference_ms)
+            if tracking_ms is not None:
+                self.tracking.append(tracking_ms)
 
     def bad(self, kind: str) -> None:
         with self.lock:
@@ -78,12 +82,17 @@ class _Stats:
             now = time.monotonic()
             elapsed = max(now - self.window_start, 1e-6)
             latencies = sorted(self.latencies)
+            inference = sum(self.inference) / len(self.inference) if self.inference else float('nan')
+            tracking = sum(self.tracking) / len(self.tracking) if self.tracking else float('nan')
             values = {
                 'inference_rate_hz': self.window_frames / elapsed,
                 'latency_p50_ms': latencies[len(latencies) // 2] if latencies else float('nan'),
                 'latency_max_ms': latencies[-1] if latencies else float('nan'),
-                'inference_ms_mean': sum(self.inference) / len(self.inference) if self.inference
-                else float('nan'),
+                'inference_ms_mean': inference,
+                # Tracking runs after the model on the same worker: its cost per frame, and per
+                # millisecond of inference.
+                'tracking_ms_mean': tracking,
+                'tracking_to_inference': tracking / inference if inference > 0.0 else float('nan'),
                 'processed_frames': self.processed,
                 'dropped_frames': self.dropped,
                 'malformed_frames': self.malformed,
@@ -91,7 +100,7 @@ class _Stats:
             }
             bad = self.window_bad
             self.window_start, self.window_frames, self.window_bad = now, 0, 0
-            self.latencies, self.inference = [], []
+            self.latencies, self.inference, self.tracking = [], [], []
         return values | {'_bad_in_window': bad}
 
 
@@ -109,11 +118,15 @@ class InferenceNode(LifecycleNode):
         self._stop = False
         self._worker: threading.Thread | None = None
         self._stats = _Stats()
+        self._tracker: Tracker | None = None
         self._state = 'unconfigured'
         self._error = ''
         super().__init__(node_name, **kwargs)
         self._values = declare_params(self, PARAMS, apply=self._apply)
+        TrackerConfig.from_params(self._values)  # a bad combination at start-up is a ConfigError
+        self._make_tracker()
         self.add_on_set_parameters_callback(self._check_classes)
+        self.add_on_set_parameters_callback(self._check_tracking)
         self._diagnostics = Diagnostics(self, 'inference', self._fill_diagnostics)
         if self._values['autostart']:
             if self.trigger_configure() != SUCCESS or self.trigger_activate() != SUCCESS:
@@ -213,8 +226,28 @@ class InferenceNode(LifecycleNode):
                     return SetParametersResult(successful=False, reason=str(err))
         return SetParametersResult(successful=True)
 
+    def _check_tracking(self, params: list[Parameter]) -> SetParametersResult:
+        changed = {p.name: p.value for p in params if p.name.startswith('track_')}
+        if changed:
+            try:
+                TrackerConfig.from_params({**self._values, **changed})
+            except ConfigError as err:
+                return SetParametersResult(successful=False, reason=str(err))
+        return SetParametersResult(successful=True)
+
+    def _make_tracker(self) -> None:
+        """(Re)create the tracker from the parameters; a bad combination is logged, tracking then off."""
+        try:
+            self._tracker = Tracker(TrackerConfig.from_params(self._values)) if self._values['tracking'] \
+                else None
+        except ConfigError as err:
+            self._tracker = None
+            self.get_logger().error(f'tracking off: {err}')
+
     def _apply(self, changed: dict[str, Any]) -> None:
         self._values.update(changed)
+        if any(k == 'tracking' or k.startswith('track_') for k in changed):
+            self._make_tracker()
         detector = self._detector
         options = {k: changed[k] for k in ('score_threshold', 'nms_iou', 'max_detections', 'classes')
                    if k in changed}
@@ -292,10 +325,12 @@ class InferenceNode(LifecycleNode):
         started = time.perf_counter()
         boxes, scores, classes = detector.detect_arrays(image, order)
         inference_ms = (time.perf_counter() - started) * 1e3
+        ids, tracking_ms = self._track(boxes, scores, classes, msg)
         names = [detector.class_name(c) for c in classes.tolist()]
         out = Detection2DArray(header=msg.header)
-        for (x1, y1, x2, y2), score, name in zip(boxes.tolist(), scores.tolist(), names, strict=True):
-            det = Detection2D(header=msg.header)
+        for (x1, y1, x2, y2), score, name, track_id in zip(boxes.tolist(), scores.tolist(), names, ids,
+                                                           strict=True):
+            det = Detection2D(header=msg.header, id=track_id)
             det.bbox.center.position.x = (x1 + x2) / 2
             det.bbox.center.position.y = (y1 + y2) / 2
             det.bbox.size_x = x2 - x1
@@ -306,7 +341,7 @@ class InferenceNode(LifecycleNode):
             det.results.append(hypothesis)
             out.detections.append(det)
         self._pub_detections.publish(out)
-        self._stats.frame(self._latency_ms(msg), inference_ms)
+        self._stats.frame(self._latency_ms(msg), inference_ms, tracking_ms)
         annotated = self._pub_annotated
         if self._values['publish_annotated'] and annotated is not None and annotated.get_subscription_count():
             drawn = draw_detections(image, [
@@ -315,6 +350,18 @@ class InferenceNode(LifecycleNode):
             picture = array_to_image(drawn, 'bgr8' if order == 'bgr' else 'rgb8')
             picture.header = msg.header
             annotated.publish(picture)
+
+    def _track(self, boxes: Any, scores: Any, classes: Any, msg: Image) -> tuple[list[str], float | None]:
+        """Return the track id of each detection ('' untracked) and the tracker's time (ms, None if off)."""
+        tracker = self._tracker
+        if tracker is None:
+            return [''] * len(boxes), None
+        stamp = msg.header.stamp
+        seconds = stamp.sec + stamp.nanosec * 1e-9 if stamp.sec or stamp.nanosec \
+            else self.get_clock().now().nanoseconds * 1e-9  # unstamped images: the node's clock
+        started = time.perf_counter()
+        ids = tracker.update(boxes, scores, classes, seconds)
+        return [str(i) if i else '' for i in ids.tolist()], (time.perf_counter() - started) * 1e3
 
     def _latency_ms(self, msg: Image) -> float | None:
         stamp = msg.header.stamp
@@ -339,6 +386,7 @@ class InferenceNode(LifecycleNode):
         bad = values.pop('_bad_in_window')
         detector = self._detector
         values['state'] = self._state
+        values['tracking'] = self._tracker is not None
         values['model_file'] = self._values['model_path']
         if detector is not None:
             model = detector.model

@@ -331,6 +331,7 @@ class PlannerNode(Node):
                 'target_class': planner.config.target_class,
                 'target_distance_m': target.distance if target else 'none',
                 'target_bearing_rad': target.bearing if target else 'none',
+                'target_track_id': planner.locked_id or 'none',
                 'stop_object': f'{plan.stop_object[0]} at {plan.stop_object[1]:.2f} m'
                 if plan.stop_object else 'none',
                 'stop_clearance': _clearance_text(plan.clearance),

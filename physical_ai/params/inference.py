@@ -33,6 +33,28 @@ PARAMS: tuple[ParamSpec, ...] = (
               kind='string[]'),
     ParamSpec('publish_annotated', True, 'Publish detections/image (boxes drawn) while it has '
               'subscribers.'),
+    # Tracking (physical_ai/core/tracking): persistent ids in Detection2D.id
+    ParamSpec('tracking', True, 'Give each detection a persistent track id in Detection2D.id '
+              '(ByteTrack-class association; empty id: not yet tracked). false: ids stay empty.'),
+    ParamSpec('track_high_score', 0.4, 'Detections scored at least this are matched first, against every '
+              'track, and may start new ones.', min_value=0.0, max_value=1.0),
+    ParamSpec('track_low_score', 0.1, 'Detections between this and track_high_score only continue live '
+              'tracks (often partly hidden objects); below it they are not tracked. Detections below '
+              'score_threshold never reach the tracker.', min_value=0.0, max_value=1.0),
+    ParamSpec('track_new_score', 0.45, 'Lowest score that starts a track (confirmed on its second frame).',
+              min_value=0.0, max_value=1.0),
+    ParamSpec('track_match_iou', 0.2, 'Least IoU between a high-score detection and a track\'s predicted box '
+              'for a match.', min_value=0.0, max_value=1.0),
+    ParamSpec('track_low_match_iou', 0.5, 'Least IoU for a low-score detection to continue a track.',
+              min_value=0.0, max_value=1.0),
+    ParamSpec('track_tentative_match_iou', 0.3, 'Least IoU to confirm a track seen once.',
+              min_value=0.0, max_value=1.0),
+    ParamSpec('track_lost_time', 3.0, 'A track with no detection keeps its id this long (s, by image '
+              'stamps): objects hidden or out of the image for less come back under the same id.',
+              min_value=0.0, max_value=600.0),
+    ParamSpec('track_lost_buffer', 0.3, 'A lost track and a detection are matched on boxes grown by up to '
+              'this fraction of their size, growing with the time lost (buffered IoU).',
+              min_value=0.0, max_value=5.0),
     ParamSpec('autostart', True, 'Configure and activate right after start-up (false: wait for the '
               'lifecycle services).', read_only=True),
 )

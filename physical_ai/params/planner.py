@@ -72,6 +72,12 @@ PARAMS: tuple[ParamSpec, ...] = (
               min_value=0.0, max_value=20.0),
     ParamSpec('search_timeout', 8.0, 'Longest search turn (s) before stopping; 0 stops at once.',
               min_value=0.0, max_value=600.0),
+    # Tracking (detections with track ids, Detection2D.id)
+    ParamSpec('track_lock_timeout', 2.0,
+              'With track ids the planner locks onto the target\'s id and ignores other objects of the '
+              'class; a locked track unseen this long (s, by stamps) is released and the target '
+              're-acquired (the best-scored one near its last position). Without ids: no effect.',
+              min_value=0.0, max_value=600.0),
     # Safety
     ParamSpec('max_detections', 100,
               'At most this many of the best-scored detections of a message are looked at.',

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from physical_ai.core.detection import Detector, ModelError
-from physical_ai.training import data
+from physical_ai.training import data, tracking_eval
 from physical_ai.training.metrics import ImageResult, average_precision, precision_recall_at
 
 DEFAULT_MODEL = 'models/default_detector.pt'
@@ -148,10 +148,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='processes rendering frames (default 0: every core)')
     parser.add_argument('--cache-dir', default=str(data.DEFAULT_CACHE),
                         help=f'where rendered frames are kept (default {data.DEFAULT_CACHE})')
+    tracking_eval.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Render (or reuse) the held-out frames, run the model on them, print the table; return the exit code."""
+    if args.tracking:
+        return tracking_eval.run(args)
     if args.data:
         return run_dataset(args)
     if args.images < 1:

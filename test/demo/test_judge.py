@@ -157,3 +157,32 @@ def test_report_and_summary(tmp_path):
     assert data['inside_safety_distance'] == 1
     assert [r['closest_stop_object'] for r in data['results']][3:] == [1.62, 1.41]
     assert data['results'][0]['video'] == 'a.mp4'
+
+
+def test_a_walking_person_counts_where_it_is_at_that_time():
+    walker = WorldObject('person', 5.0, -2.0, 'walker', ((5.0, -2.0), (5.0, 2.0)), 1.0)
+    assert walker.at(0.0) == (5.0, -2.0) and walker.at(2.0) == pytest.approx((5.0, 0.0))
+    judge = Judge(Criteria(), 'ball_0', [walker], camera_x=0.0)
+    judge.on_pose(0.0, 3.0, 0.0, 0.0)
+    assert judge.closest_stop_object == pytest.approx(math.hypot(2.0, 2.0))
+    judge.on_pose(2.0, 3.0, 0.0, 0.0)  # the walker is now straight ahead, 2 m away
+    assert judge.closest_stop_object == pytest.approx(2.0)
+
+
+def test_follow_episodes_succeed_at_the_time_limit_when_the_target_was_kept():
+    criteria = Criteria(kind='follow', target_class='person', stop_classes=(), stop_distance=2.5,
+                        time_limit=10.0)
+    judge = Judge(criteria, 'walker')
+    for i in range(101):
+        t = i * 0.1
+        judge.on_truth(t, [TruthObject('person', 0.1, 0.0, 2.8, 'walker'),
+                           TruthObject('person', 1.0, 0.0, 4.0, 'person_0')])
+        judge.on_command(t, 0.3, 0.0)
+        assert judge.decide() is None or t >= 10.0
+    assert judge.decide().success and 'followed the person for 10.0 s' in judge.verdict.reason
+
+    lost = Judge(criteria, 'walker')
+    lost.on_truth(0.0, [TruthObject('person', 0.0, 0.0, 2.5, 'walker')])
+    lost.on_truth(6.0, [TruthObject('person', 1.0, 0.0, 4.0, 'person_0')])  # someone else, not the walker
+    verdict = lost.decide()
+    assert verdict is not None and not verdict.success and 'out of view for 6.0 s' in verdict.reason

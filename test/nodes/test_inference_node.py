@@ -328,3 +328,35 @@ def test_node_process(spawn, ros, yolov8, tmp_path, camera):
 
 def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_track_ids_persist_across_frames_and_tracking_turns_off(ros, yolov8, camera):
+    start(ros, yolov8)
+    client = AsyncParameterClient(ros.node('param_client'), 'inference')
+    assert client.wait_for_services(timeout_sec=10.0)
+    detections = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    ids = []
+    for frame in range(4):
+        detections.clear()
+        msg = feed(camera, scene(stamp=(100, frame * 50_000_000)), detections)[0]
+        ids.append({d.results[0].hypothesis.class_id: d.id for d in msg.detections})
+    assert ids[0]['red'] and ids[0]['green'] and ids[0]['red'] != ids[0]['green']
+    assert all(frame_ids == ids[0] for frame_ids in ids), ids
+    status = status_of(ros, 'inference', lambda s: values(s).get('processed_frames', '0') != '0')
+    figures = values(status)
+    assert figures['tracking'] == 'True'
+    print(f'tracking {float(figures["tracking_ms_mean"]):.3f} ms per frame, '
+          f'{float(figures["tracking_to_inference"]):.4f} of inference')
+    assert float(figures['tracking_ms_mean']) > 0.0
+
+    future = client.set_parameters([Parameter('track_low_score', value=0.9)])  # above track_high_score
+    ros.wait_until(future.done, what='set_parameters reply')
+    rejected = future.result().results[0]
+    assert not rejected.successful and 'track_low_score' in rejected.reason
+
+    future = client.set_parameters([Parameter('tracking', value=False)])
+    ros.wait_until(future.done, what='set_parameters reply')
+    assert future.result().results[0].successful
+    detections.clear()
+    msg = feed(camera, scene(stamp=(101, 0)), detections)[0]
+    assert [d.id for d in msg.detections] == ['', '']

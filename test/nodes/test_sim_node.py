@@ -247,14 +247,14 @@ def node_executable():
 
 def test_process_runs_and_stops_cleanly(ros, spawn, tmp_path):
     bad = tmp_path / 'bad.yaml'
-    bad.write_text('objects: [{class: ball, position: [3, 0], speed: 2}]\n')
+    bad.write_text('objects: [{class: ball, position: [3, 0], velocity: 2}]\n')
     failing = spawn([node_executable(), '--ros-args', '-p', f'scenario:={bad}'], name='sim_bad')
     images = ros.collect(Image, 'camera/image_raw')
     good = spawn([node_executable(), '--ros-args', '-p', 'camera_width:=160', '-p', 'camera_height:=120',
                   '-p', 'scenario:=person_in_path'], name='sim')
     assert failing.wait(timeout=30.0) == 1
     out = failing.output()
-    assert f"{bad}: objects[0]: unknown object key 'speed'" in out and 'Traceback' not in out
+    assert f"{bad}: objects[0]: unknown object key 'velocity'" in out and 'Traceback' not in out
     images.wait(2, timeout=30.0)
     assert good.stop(timeout=15.0) == 0, good.output()
 

@@ -31,6 +31,7 @@ class Detection:
 
     `depth`: the object's horizontal range (m) measured by a 3D stage (depth image, stereo,
     lidar), when one provides it; the planner then uses it instead of the monocular estimate.
+    `track_id`: the tracker's persistent id of the object ('' when untracked).
     """
 
     class_name: str
@@ -40,6 +41,7 @@ class Detection:
     width: float
     height: float
     depth: float | None = None
+    track_id: str = ''
 
     @classmethod
     def from_corners(cls, class_name: str, score: float,

@@ -21,7 +21,8 @@ def intrinsics_from_camera_info(msg: Any) -> Intrinsics:
 def detections_from_msg(msg: Any) -> tuple[list[Detection], list[str]]:
     """Return the detections of a vision_msgs/Detection2DArray and the problems of those left out.
 
-    Each Detection2D gives one Detection: its best-scored hypothesis names the class; one with no
+    Each Detection2D gives one Detection: its best-scored hypothesis names the class, its `id`
+    (a tracker's persistent id, '' when untracked) becomes `track_id`; one with no
     hypothesis, an empty class, or a NaN/Inf/empty box is left out and its problem reported.
     Boxes are checked against the image later, when the intrinsics are known.
     """
@@ -36,7 +37,7 @@ def detections_from_msg(msg: Any) -> tuple[list[Detection], list[str]]:
         box = det.bbox
         candidate = Detection(best.hypothesis.class_id, float(best.hypothesis.score),
                               float(box.center.position.x), float(box.center.position.y),
-                              float(box.size_x), float(box.size_y))
+                              float(box.size_x), float(box.size_y), track_id=str(det.id))
         problem = candidate.problem()
         if problem is None:
             out.append(candidate)

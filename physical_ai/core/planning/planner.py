@@ -9,6 +9,14 @@ then the behaviour. Every command passes the speed limits; behaviour commands al
 acceleration limits and the approach speed of the nearest stop-class object (stopping.py), while
 safety stops go to zero at once.
 
+With track ids (Detection.track_id, from a tracker upstream) the planner locks onto the
+target's id: while the lock holds, only that track can be the target, however well other
+objects of the class score, so the target keeps its identity through crossings and `follow`
+follows one object. When the locked id has not been seen for `track_lock_timeout` the lock is
+released and the planner re-acquires: the best-scored candidate, less REACQUIRE_PENALTY per
+metre from where the target was last seen. Without ids (tracking off) the current target is
+kept by box overlap with a small score bonus, as before.
+
 No input raises: detections with NaN, Inf, absurd or empty boxes, frames with non-finite stamps
 and estimates that overflow are rejected and counted; at most `max_detections` of the
 best-scored detections of a frame are looked at.
@@ -55,6 +63,9 @@ ARRIVE_TOLERANCE = 0.02
 # The current target keeps being chosen over a slightly better-scored box that does not overlap it.
 TRACK_BONUS = 0.15
 TRACK_IOU = 0.3
+# On re-acquiring a lost lock, a candidate's score counts this much less per metre between it and
+# the target's last position (optical frame), so the nearest plausible object is taken.
+REACQUIRE_PENALTY = 0.1
 # A deceleration below this (m/s^2) is taken as this one, so a stopping distance stays finite.
 MIN_DECEL = 0.01
 # Gaps between commands seen over the last GAP_MEMORY seconds (at most GAP_WINDOW of them) raise
@@ -105,6 +116,7 @@ class PlannerConfig:
     response_time: float = 0.1
     time_before_collision: float = 1.0
     max_detections: int = 100
+    track_lock_timeout: float = 2.0
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any] | None = None, **overrides: Any) -> PlannerConfig:
@@ -146,7 +158,8 @@ class PlannerConfig:
                      'max_angular_speed', 'max_linear_accel', 'max_angular_accel', 'search_turn_speed',
                      'search_timeout', 'target_timeout', 'safety_release_time', 'linear_gain',
                      'angular_gain', 'camera_height', 'distance_filter_time', 'depth_uncertainty',
-                     'brake_decel', 'response_time', 'time_before_collision'):
+                     'brake_decel', 'response_time', 'time_before_collision',
+                     'track_lock_timeout'):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
                 raise ConfigError(f'parameter {name}: {value} is out of range (>= 0)')
@@ -202,6 +215,11 @@ class Target:
     stamp: float
     detection: Detection
 
+    @property
+    def track_id(self) -> str:
+        """Return the target's track id ('' when untracked)."""
+        return self.detection.track_id
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -243,6 +261,9 @@ class Planner:
         self.clearance: Clearance | None = None
         self.malformed = 0
         self.dropped = 0  # detections beyond max_detections, not looked at
+        self.locked_id = ''  # the track id the target is locked onto ('' = none)
+        self.lock_stamp: float | None = None  # when the locked track was last seen
+        self.reacquired = 0  # locks released and taken again on another track
         self.last_problem = ''
         self.state = 'stopped'
         self.reason = 'starting'
@@ -272,6 +293,7 @@ class Planner:
         self._speeds.keep = config.detection_timeout + HISTORY_SLACK
         if (old.behavior, old.target_class) != (config.behavior, config.target_class):
             self.target = None
+            self.locked_id, self.lock_stamp = '', None
             self._filter.reset()
             self._reached = self._holding = False
             self._search_start = None
@@ -368,22 +390,41 @@ class Planner:
 
     def _choose_target(self, detections: list[Detection], stamp: float) -> int:
         cfg = self._config
-        previous = self.target.detection if self.target is not None and \
-            0.0 <= stamp - self.target.stamp <= cfg.target_timeout else None
-        best = None
+        candidates = []
         for det in detections:
             if det.class_name != cfg.target_class or det.score < cfg.min_score:
                 continue
             est = self._estimate(det)
-            if est is None:
-                continue
-            tracked = previous is not None and iou(previous, det) >= TRACK_IOU
-            rank = det.score + (TRACK_BONUS if tracked else 0.0)
-            if best is None or rank > best[0]:
-                best = (rank, det, est, tracked)
-        if best is None:
+            if est is not None:
+                candidates.append((det, est))
+        if self.locked_id and (self.lock_stamp is None or not
+                               0.0 <= stamp - self.lock_stamp <= cfg.track_lock_timeout):
+            self.locked_id, self.lock_stamp = '', None  # gone too long (or time went back): re-acquire
+        if not candidates:
             return 0
-        _, det, est, tracked = best
+        if self.locked_id:
+            chosen = next(((d, e) for d, e in candidates if d.track_id == self.locked_id), None)
+            if chosen is None:
+                return 0  # the locked target is hidden: nothing else takes its place meanwhile
+            (det, est), tracked = chosen, True
+        elif any(d.track_id for d, _ in candidates) and self.target is not None and self.target.track_id:
+            last = self.target.position  # re-acquire: the best-scored near the target's last position
+            det, est = max(((d, e) for d, e in candidates if d.track_id),
+                           key=lambda c: c[0].score - REACQUIRE_PENALTY * math.dist(c[1].position, last))
+            tracked = False
+            self.reacquired += 1
+        else:
+            previous = self.target.detection if self.target is not None and \
+                0.0 <= stamp - self.target.stamp <= cfg.target_timeout else None
+            best = None
+            for det, est in candidates:
+                tracked = previous is not None and iou(previous, det) >= TRACK_IOU
+                rank = det.score + (TRACK_BONUS if tracked else 0.0)
+                if best is None or rank > best[0]:
+                    best = (rank, det, est, tracked)
+            _, det, est, tracked = best
+        if det.track_id:
+            self.locked_id, self.lock_stamp = det.track_id, stamp
         if not tracked:
             self._filter.reset()
         distance = self._filter.update(est.distance, stamp)
@@ -466,12 +507,25 @@ class Planner:
             self._search_start = None
             self._search_sign = 1.0 if target.bearing >= 0.0 else -1.0
             return self._behave(target, dt, measured)
+        if self._hidden(target, newest):
+            # A search turn would look away from where the locked target is about to reappear.
+            return self._drive(0.0, 0.0, dt, measured, 'searching',
+                               f'{target.class_name} track {target.track_id} hidden: waiting up to '
+                               f'track_lock_timeout {cfg.track_lock_timeout:g} s')
         if self._search_start is None:
             self._search_start = now
         if now - self._search_start < cfg.search_timeout:
             return self._drive(0.0, self._search_sign * cfg.search_turn_speed, dt, measured, 'searching')
         return self._drive(0.0, 0.0, dt, measured, 'stopped',
                            f'{target.class_name} lost: not found by a {cfg.search_timeout:g} s search turn')
+
+    def _hidden(self, target: Target, newest: float) -> bool:
+        """Return True while the locked target is out of sight inside the image (hidden, not gone out)."""
+        if not (self.locked_id and self.locked_id == target.track_id and self.lock_stamp is not None
+                and 0.0 <= newest - self.lock_stamp <= self._config.track_lock_timeout):
+            return False
+        det, width = target.detection, self.intrinsics.width if self.intrinsics else 0
+        return det.cx - det.width / 2.0 > CLIP_MARGIN_PX and det.cx + det.width / 2.0 < width - CLIP_MARGIN_PX
 
     def update(self, now: float, detections: Iterable[Detection] | None = None,
                intrinsics: Intrinsics | None = None, stamp: float | None = None,

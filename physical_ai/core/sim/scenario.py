@@ -12,9 +12,14 @@ ConfigError naming the file and the key, before anything is built. Format (all k
     objects:
       - {class: ball, position: [5.0, 0.5], target: true}   # the target (one object at most)
       - {class: person, position: [3.0, -2.5], yaw: 1.57, size: 1.75, color: [0.2, 0.3, 0.8]}
+      - {class: person, name: walker, position: [3.0, 0.0], path: [[6.0, 0.0]], speed: 0.4}
     random_objects: {count: 2, classes: [box, cylinder], area: [2.0, 9.0, -4.0, 4.0]}
 
 Sizes: person height, ball diameter, box [length, width, height], cylinder [diameter, height] (m).
+An object with a `path` (waypoints [x, y] after its position) walks it at `speed` (m/s) from the
+start of the simulation, back and forth, or round and round with `loop: true` (paths.py); it
+faces where it walks (its `yaw` is unused) and a person swings arms and legs. The jitter shifts
+the whole route. Its name and ground-truth id stay the same all along.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from physical_ai.core.errors import ConfigError
 CLASSES = ('person', 'ball', 'box', 'cylinder')
 SIZE_LENGTHS = {'person': 1, 'ball': 1, 'box': 3, 'cylinder': 2}
 TOP_KEYS = ('description', 'start_pose', 'jitter', 'lighting', 'objects', 'random_objects')
-OBJECT_KEYS = ('class', 'name', 'position', 'target', 'yaw', 'size', 'color', 'jitter')
+OBJECT_KEYS = ('class', 'name', 'position', 'target', 'yaw', 'size', 'color', 'jitter', 'path', 'speed',
+               'loop')
+MAX_SPEED = 3.0  # m/s of a walking object
+MAX_WAYPOINTS = 64
 RANDOM_KEYS = ('count', 'classes', 'area')
 LIGHTING = ('random', 'fixed')
 MAX_OBJECTS = 64
@@ -53,6 +61,9 @@ class ObjectEntry:
     size: tuple[float, ...] | None = None
     color: tuple[float, float, float] | None = None
     jitter: float | None = None
+    path: tuple[tuple[float, float], ...] = ()
+    speed: float = 0.0
+    loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,7 +224,27 @@ def _parse_object(item: Any, where: str) -> ObjectEntry:
         if not all(0.0 <= c <= 1.0 for c in color):
             raise ConfigError(f'{where}.color: expected [r, g, b] in [0, 1], got {list(color)}')
     jitter = None if item.get('jitter') is None else _number(item['jitter'], f'{where}.jitter', 0.0, 10.0)
-    return ObjectEntry(class_name, position, name, target, yaw, size, color, jitter)
+    path, speed, loop = _parse_path(item, where)
+    return ObjectEntry(class_name, position, name, target, yaw, size, color, jitter, path, speed, loop)
+
+
+def _parse_path(item: Mapping[str, Any], where: str) -> tuple[tuple[tuple[float, float], ...], float, bool]:
+    raw = item.get('path')
+    if raw is None:
+        if 'speed' in item or 'loop' in item:
+            raise ConfigError(f'{where}: `speed` and `loop` need a `path` (waypoints [x, y] to walk)')
+        return (), 0.0, False
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WAYPOINTS:
+        raise ConfigError(f'{where}.path: expected a list of 1 to {MAX_WAYPOINTS} waypoints [x, y], '
+                          f'got {raw!r}')
+    path = tuple(_floats(p, 2, f'{where}.path[{i}]') for i, p in enumerate(raw))
+    if 'speed' not in item:
+        raise ConfigError(f'{where}.speed: a path needs a walking speed in m/s')
+    speed = _number(item['speed'], f'{where}.speed', 0.01, MAX_SPEED)
+    loop = item.get('loop', False)
+    if not isinstance(loop, bool):
+        raise ConfigError(f'{where}.loop: expected true or false, got {loop!r}')
+    return path, speed, loop
 
 
 def _parse_random(item: Any, where: str) -> RandomObjects:

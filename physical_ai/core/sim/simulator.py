@@ -141,6 +141,8 @@ class Simulator:
         after = self.base.step(self.timestep, self.time)
         self.steps += 1
         world = self.world
+        if world.moving:
+            world.move_objects(self.time)
         world.set_robot_pose(after.x, after.y, after.yaw, after.left_wheel, after.right_wheel)
         world.update()
         contacts = world.robot_contacts()

@@ -5,7 +5,9 @@ yaw, sizes, colours, lighting) from the seed into a `WorldSpec`; `world_xml` wri
 `World` compiles it and keeps the indices the simulator, the renderer and the data generator need.
 The same seed and scenario always give the same world. Objects are static and collide with the
 robot only (the robot is moved kinematically, see robot.py); the person is an articulated figure
-of capsules (legs, torso, arms on hinges, head) whose limb angles can be set.
+of capsules (legs, torso, arms on hinges, head) whose limb angles can be set. Objects with a
+route (a scenario `path`) are moved along it by `World.move_objects(t)`, which the simulator
+calls every step; their names, and so their ground-truth ids, never change.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.sim.camera import CameraSpec
 from physical_ai.core.sim.gl import load_mujoco
+from physical_ai.core.sim.paths import gait, route_pose
 from physical_ai.core.sim.scenario import CLASSES, Scenario
 
 mujoco = load_mujoco()
@@ -53,6 +56,18 @@ class ObjectSpec:
     size: tuple[float, ...]
     colours: tuple[RGBA, ...]
     limbs: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    route: tuple[tuple[float, float], ...] = ()  # walked from (x, y): see paths.py
+    speed: float = 0.0
+    loop: bool = False
+
+    @property
+    def moving(self) -> bool:
+        """Return True when the object walks a route."""
+        return len(self.route) > 1 and self.speed > 0.0
+
+    def pose(self, t: float) -> tuple[float, float, float]:
+        """Return (x, y, yaw) at sim time `t`: on its route, else where it stands."""
+        return route_pose(self.route, self.speed, t, self.loop) if self.moving else (self.x, self.y, self.yaw)
 
     @property
     def height(self) -> float:
@@ -189,8 +204,12 @@ def sample_world(scenario: Scenario, seed: int, camera: CameraSpec | None = None
         colours = random_colours(entry.class_name, rng, entry.color)
         limbs = random_limbs(rng) if entry.class_name == 'person' else (0.0, 0.0, 0.0, 0.0)
         name = entry.name or next_name(entry.class_name)
+        dx, dy = x - entry.position[0], y - entry.position[1]
+        route = ((round(x, 6), round(y, 6)),) + tuple((round(px + dx, 6), round(py + dy, 6))
+                                                      for px, py in entry.path) if entry.path else ()
         objects.append(ObjectSpec(name, entry.class_name, round(x, 6), round(y, 6), round(yaw, 6),
-                                  tuple(round(s, 6) for s in size), colours, limbs))
+                                  tuple(round(s, 6) for s in size), colours, limbs, route, entry.speed,
+                                  entry.loop))
         if entry.target:
             target = name
     extra = scenario.random_objects
@@ -379,9 +398,12 @@ class World:
             m, mujoco.mjtObj.mjOBJ_GEOM, g) or '').startswith('robot/')], dtype=np.int32)
         self._is_robot_geom = np.zeros(m.ngeom, dtype=bool)
         self._is_robot_geom[self.robot_geoms] = True
+        self._limb_qpos: dict[int, list[int]] = {}
         for index, obj in enumerate(spec.objects):
             if obj.class_name == 'person':
                 self.set_limbs(index, obj.limbs)
+        self.moving = tuple(i for i, o in enumerate(spec.objects) if o.moving)
+        self.move_objects(0.0)
         self.set_robot_pose(*spec.start_pose)
         self.update()
 
@@ -451,11 +473,24 @@ class World:
 
     def set_limbs(self, index: int, limbs: Sequence[float]) -> None:
         """Set a person's hinge angles (left arm, right arm, left leg, right leg), rad."""
-        name = self.names[index]
-        joints = ('left_shoulder', 'right_shoulder', 'left_hip', 'right_hip')
-        for joint, angle in zip(joints, limbs, strict=True):
-            joint_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, f'{name}/{joint}')
-            self.data.qpos[self.model.jnt_qposadr[joint_id]] = angle
+        addresses = self._limb_qpos.get(index)
+        if addresses is None:
+            name = self.names[index]
+            joints = ('left_shoulder', 'right_shoulder', 'left_hip', 'right_hip')
+            addresses = [int(self.model.jnt_qposadr[mujoco.mj_name2id(
+                self.model, mujoco.mjtObj.mjOBJ_JOINT, f'{name}/{joint}')]) for joint in joints]
+            self._limb_qpos[index] = addresses
+        for address, angle in zip(addresses, limbs, strict=True):
+            self.data.qpos[address] = angle
+
+    def move_objects(self, t: float) -> None:
+        """Put every walking object where its route has it at sim time `t` (then call `update`)."""
+        for index in self.moving:
+            obj = self.spec.objects[index]
+            x, y, yaw = obj.pose(t)
+            self.set_object_pose(index, x, y, yaw)
+            if obj.class_name == 'person':
+                self.set_limbs(index, gait(t, obj.speed, obj.height))
 
     def set_lighting(self, lighting: Lighting) -> None:
         """Change the sun and headlight (takes effect at the next render)."""
