@@ -85,7 +85,7 @@ def test_ungated_planner_is_warned_about_and_missing_model_refused(tmp_path):
 
 def test_sim_profile_runs_the_simulator_closed_loop():
     profile = load_profile('sim')
-    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'planner', 'safety'}
+    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'depth', 'planner', 'safety'}
     model = profile.node('inference').parameters['model_path']
     assert model == str(package_root() / 'models/default_detector.pt')
     assert profile.node('planner').parameters['use_sim_time'] is True
