@@ -183,7 +183,7 @@ class DepthNode(Node):
             return
         with self._lock:
             self.counts['detections'] += 1
-            pairs = self.sync.add_primary(stamp, msg)
+            pairs = self._sync_reason(self.sync.add_primary, stamp, msg)
         self._process(pairs)
 
     def _on_depth(self, data: bytes) -> None:
@@ -204,8 +204,21 @@ class DepthNode(Node):
             return
         with self._lock:
             self.counts['depth_images'] += 1
-            pairs = self.sync.add_secondary(stamp_of(msg.header), (msg, pixels))
+            pairs = self._sync_reason(self.sync.add_secondary, stamp_of(msg.header), (msg, pixels))
         self._process(pairs)
+
+    def _sync_reason(self, add: Callable[[float, Any], list[Any]], stamp: float, item: Any) -> list[Any]:
+        """Add to the synchroniser (under the lock); note why detections left it unmatched."""
+        c = self.sync.counters
+        unmatched, dropped = c.unmatched, c.dropped
+        pairs = add(stamp, item)
+        if c.unmatched > unmatched:
+            self.last_problem = (f'{c.unmatched} detections without a depth image within sync_slop '
+                                 f'{self.sync.slop:g} s (closest {c.min_gap:.3f} s): stamps from different '
+                                 "clocks, or queue_size too short for the detector's latency")
+        elif c.dropped > dropped:
+            self.last_problem = f'{c.dropped} detections dropped waiting for a depth image of their stamp'
+        return pairs
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         self._seen['camera_info'] = time.monotonic()
@@ -235,6 +248,7 @@ class DepthNode(Node):
             if out is None:
                 continue
             self._pub.publish(out)
+            self._seen['published'] = time.monotonic()
             with self._lock:
                 self.counts['published'] += 1
             if self._values['markers'] and self._marker_pub.get_subscription_count() > 0:
@@ -319,17 +333,9 @@ class DepthNode(Node):
             return 'warn', f'no detections on {self.resolve_topic_name("detections")} for {STALE:g} s'
         if self.camera is None:
             return 'warn', 'no depth camera_info yet (camera/depth/camera_info)'
-        if sync.matched == 0 and sync.unmatched:
-            gap = sync.min_gap
-            return 'error', (f'{sync.unmatched} detections, none with a depth image within sync_slop '
-                             f'{self.sync.slop:g} s (closest {gap:.3f} s): stamps from different clocks, '
-                             'or queue_size too short for the detector\'s latency')
-        if sync.matched == 0 and sync.dropped:
-            return 'error', f'{sync.dropped} detections dropped waiting for a depth image'
-        if c['size_mismatch'] and not c['published']:
-            return 'error', self.last_problem
-        if c['tf_failures'] and not c['published']:
-            return 'error', self.last_problem
+        if not fresh('published'):
+            why = self.last_problem or 'no frame matched yet'
+            return 'error', f'nothing published for {STALE:g} s: {why}'
         return 'ok', f'{c["published"]} frames, {c["objects"]} objects in 3D'
 
 
