@@ -148,12 +148,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='processes rendering frames (default 0: every core)')
     parser.add_argument('--cache-dir', default=str(data.DEFAULT_CACHE),
                         help=f'where rendered frames are kept (default {data.DEFAULT_CACHE})')
+    from physical_ai.training import eval_3d
+
+    eval_3d.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Render (or reuse) the held-out frames, run the model on them, print the table; return the exit code."""
     if args.data:
         return run_dataset(args)
+    if getattr(args, 'depth', False):
+        from physical_ai.training import eval_3d
+
+        return eval_3d.run(args)
     if args.images < 1:
         print(f'error: --images is {args.images}; expected at least 1', file=sys.stderr)
         return 2
