@@ -109,3 +109,32 @@ def test_bad_input_is_counted_and_the_diagnostics_say_why(ros):
     ros.wait_until(lambda: node.counts['depth_images'] == 4, timeout=10.0)
     det_pub.publish(detections(12))
     assert out.wait(1, timeout=10.0)[0].header.stamp.sec == 12
+
+
+def test_target_frame_through_tf_static(ros):
+    from rclpy.qos import DurabilityPolicy
+    from tf2_msgs.msg import TFMessage
+
+    from physical_ai.core.frames import mount_transforms, static_tf_msg
+
+    latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    ros.publisher(TFMessage, '/tf_static', latched).publish(
+        static_tf_msg(mount_transforms((0.17, 0.0, 0.3), (0.0, 0.0, 0.0))))
+    out = ros.collect(Detection3DArray, 'detections_3d', RELIABLE)
+    node = ros.add(DepthNode(context=ros.context, parameter_overrides=[
+        Parameter('target_frame', value='base_link')]))
+    depth_pub, info_pub, det_pub = publishers(ros)
+    for pub in (depth_pub, info_pub, det_pub):
+        wait_matched(ros, pub)
+    ros.wait_until(lambda: 'camera_optical_frame' in node.tf.frames(), timeout=10.0)
+    info_pub.publish(header(camera_info_msg(INTRINSICS), 3))
+    ros.wait_until(lambda: node.camera is not None, timeout=10.0)
+    depth_pub.publish(depth_image(3))
+    ros.wait_until(lambda: node.counts['depth_images'] == 1, timeout=10.0)
+    det_pub.publish(detections(3))
+    msg = out.wait(1, timeout=10.0)[0]
+    assert msg.header.frame_id == 'base_link'
+    p = msg.detections[0].bbox.center.position
+    extent = 50 / INTRINSICS.fx * 2.0
+    # Optical z forward -> base x forward, from the mount 0.17 m ahead and 0.3 m up.
+    assert (p.x, p.y, p.z) == pytest.approx((0.17 + 2.0 + extent / 2, 0.0, 0.3), abs=0.01)
