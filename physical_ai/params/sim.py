@@ -50,8 +50,8 @@ PARAMS: tuple[ParamSpec, ...] = (
               'half an RGB pass).'),
     ParamSpec('depth', 'on_demand',
               'Aligned depth on camera/depth/image_raw and camera/depth/camera_info (read from the colour '
-              'pass): on_demand = only while something subscribes either, always, or off.',
-              choices=('on_demand', 'always', 'off')),
+              'pass): on_demand = only while something subscribes to either, always, or never.',
+              choices=('on_demand', 'always', 'never')),
     ParamSpec('depth_encoding', '32FC1',
               'Depth image encoding (REP 118): 32FC1 metres with NaN where nothing is hit, or 16UC1 '
               'millimetres with 0 there.', choices=('32FC1', '16UC1'), read_only=True),
