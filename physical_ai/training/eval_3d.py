@@ -6,7 +6,9 @@ logic (physical_ai.core.depth, the node's default settings) and compares its cen
 ground-truth centre (sim/ground_truth_3d: the object's centre in the optical frame) of the object
 it overlaps (same class, box IoU >= 0.5). Reported twice: with the model's boxes (what the robot
 gets) and with the ground-truth boxes (the depth stage alone), per class and overall, for objects
-within `--max-distance` of the camera.
+within `--max-distance` of the camera: the centre error, the same for the objects whole in the
+image (a box cut by the image border is the visible part's, so its centre is not the object's, as
+KITTI's truncation levels separate), and the horizontal error (x, z: what the planner uses).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 SCENARIOS = ('demo', 'person_in_path')
 MIN_SCORE = 0.4  # the sim profile's planner min_score
 MATCH_IOU = 0.5
+BORDER_PX = 2.0  # a ground-truth box this close to the image border is cut by it (truncated)
 
 
 def _iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -46,9 +49,15 @@ def frames(scenarios: Iterable[str], seeds: Iterable[int], steps: int, width: in
                     sim.step((0.35, 0.05), dt=1.0)
 
 
+Errors = dict[str, dict[str, list[tuple[float, float, bool]]]]
+
+
 def errors_of(detector: object, scenarios: Iterable[str], seeds: Iterable[int], steps: int,
-              max_distance: float) -> tuple[dict[str, dict[str, list[float]]], int, float]:
-    """Return {'model'|'truth': {class: [centre errors (m)]}}, the frame count and ms per 3D frame."""
+              max_distance: float) -> tuple[Errors, int, float]:
+    """Return the errors, the frame count and ms per 3D frame.
+
+    Errors: {'model'|'truth': {class: [(centre error, horizontal error (m), truncated)]}}.
+    """
     from physical_ai.core.depth.estimate import Camera, DepthSettings, box_region, locate, parse_class_depths
     from physical_ai.params.depth import PARAMS
 
@@ -57,7 +66,7 @@ def errors_of(detector: object, scenarios: Iterable[str], seeds: Iterable[int], 
                              defaults['cluster_gap_fraction'], defaults['min_fraction'],
                              defaults['near_percentile'], defaults['min_pixels'],
                              parse_class_depths(defaults['class_depths']))
-    errors: dict[str, dict[str, list[float]]] = {'model': {}, 'truth': {}}
+    errors: Errors = {'model': {}, 'truth': {}}
     count, spent = 0, 0.0
     for sim, frame in frames(scenarios, seeds, steps):
         k = sim.intrinsics
@@ -79,14 +88,24 @@ def errors_of(detector: object, scenarios: Iterable[str], seeds: Iterable[int], 
                 region = box_region(frame.depth, cx, cy, w, h)
                 obj = locate(region, camera, class_name, cx, cy, w, h, settings)
                 if obj is not None:
-                    errors[source].setdefault(class_name, []).append(math.dist(obj.centre, truth.position))
+                    dx, dz = obj.centre[0] - truth.position[0], obj.centre[2] - truth.position[2]
+                    b = truth.box
+                    cut = min(b[0], b[1]) <= BORDER_PX or b[2] >= k.width - BORDER_PX \
+                        or b[3] >= k.height - BORDER_PX
+                    errors[source].setdefault(class_name, []).append(
+                        (math.dist(obj.centre, truth.position), math.hypot(dx, dz), cut))
         spent += time.perf_counter() - started
     return errors, count, spent * 1e3 / max(count, 1)
 
 
-def table(errors: dict[str, dict[str, list[float]]]) -> str:
-    """Return the error table: objects, median, 90th percentile and max per class and overall."""
-    lines = [f'{"boxes":<7} {"class":<10} {"objects":>7} {"median m":>9} {"p90 m":>7} {"max m":>7}']
+def _median(values: Sequence[float]) -> str:
+    return f'{np.median(values):.3f}' if len(values) else '-'
+
+
+def table(errors: Errors) -> str:
+    """Return the error table per class and overall: all objects, whole ones, horizontal error."""
+    lines = [f'{"boxes":<7} {"class":<10} {"objects":>7} {"median m":>9} {"p90 m":>7} {"max m":>7} '
+             f'{"whole":>6} {"median m":>9} {"horizontal median m":>20}']
     for source in ('model', 'truth'):
         by_class = errors[source]
         rows = sorted(by_class.items()) + [('all', [e for v in by_class.values() for e in v])]
@@ -94,9 +113,11 @@ def table(errors: dict[str, dict[str, list[float]]]) -> str:
             if not values:
                 lines.append(f'{source:<7} {name:<10} {0:>7}')
                 continue
-            v = np.asarray(values)
+            v = np.asarray([e[0] for e in values])
+            whole = [e[0] for e in values if not e[2]]
             lines.append(f'{source:<7} {name:<10} {v.size:>7} {np.median(v):>9.3f} '
-                         f'{np.percentile(v, 90):>7.3f} {v.max():>7.3f}')
+                         f'{np.percentile(v, 90):>7.3f} {v.max():>7.3f} {len(whole):>6} {_median(whole):>9} '
+                         f'{_median([e[1] for e in values]):>20}')
     return '\n'.join(lines)
 
 
