@@ -138,3 +138,18 @@ def test_target_frame_through_tf_static(ros):
     extent = 50 / INTRINSICS.fx * 2.0
     # Optical z forward -> base x forward, from the mount 0.17 m ahead and 0.3 m up.
     assert (p.x, p.y, p.z) == pytest.approx((0.17 + 2.0 + extent / 2, 0.0, 0.3), abs=0.01)
+
+
+def test_process_reports_missing_depth_and_stops_cleanly(ros, spawn):
+    from pathlib import Path
+    import sys
+
+    diagnostics = ros.collect(DiagnosticArray, '/diagnostics', RELIABLE)
+    bad = spawn([str(Path(sys.executable).parent / 'depth_node'), '--ros-args', '-p', 'class_depths:=[ball]'],
+                name='depth_bad')
+    node = spawn([str(Path(sys.executable).parent / 'depth_node')], name='depth')
+    assert bad.wait(timeout=30.0) == 1 and 'class_depths' in bad.output() and 'Traceback' not in bad.output()
+    diagnostics.wait(1, timeout=30.0, predicate=lambda m: any(
+        s.name.startswith('depth') and 'no depth image on /camera/depth/image_raw' in s.message
+        for s in m.status))
+    assert node.stop(timeout=15.0) == 0, node.output()
