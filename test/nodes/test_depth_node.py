@@ -109,6 +109,11 @@ def test_bad_input_is_counted_and_the_diagnostics_say_why(ros):
     ros.wait_until(lambda: node.counts['depth_images'] == 4, timeout=10.0)
     det_pub.publish(detections(12))
     assert out.wait(1, timeout=10.0)[0].header.stamp.sec == 12
+    # An oversized detections message is dropped unread.
+    assert node.set_parameters([Parameter('max_message_bytes', value=1024)])[0].successful
+    det_pub.publish(detections(13, boxes=[(80.0, 60.0, 10.0, 10.0)] * 50))
+    ros.wait_until(lambda: node.counts['oversized'] == 1, timeout=10.0)
+    assert node.counts['detections'] == 3 and node.counts['callback_errors'] == 0
 
 
 def test_target_frame_through_tf_static(ros):
