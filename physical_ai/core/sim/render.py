@@ -58,17 +58,19 @@ class Truth:
 def metric_depth(raw: np.ndarray, near: float, far: float, max_depth: float | None = None) -> np.ndarray:
     """Return metric z-depth (m, float32) of a reversed-Z depth buffer (1 = near, 0 = far).
 
-    Undoes OpenGL's perspective projection as mujoco.Renderer does (float32 coefficients, float64
-    arithmetic): z = d / (buffer + c) with c = (far + near) / (2 (far - near)) - 1/2 and
-    d = far near / (far - near). A cleared pixel (0: nothing drawn) and depths at or beyond
-    `max_depth` (the skybox) give NaN.
+    Undoes OpenGL's perspective projection as mujoco.Renderer does, with the same float32
+    coefficients (what glFrustum computes): z = d / (buffer + c), c = (far + near) / (2 (far - near))
+    - 1/2, d = far near / (far - near). The sum and the quotient are float32 too: the buffer holds
+    about near / z, so its float32 sum with c is exact to 1e-7 relative, well below a millimetre
+    (mujoco.Renderer's float64 pass costs about twice as much). A cleared pixel (0: nothing drawn)
+    and depths at or beyond `max_depth` (the skybox) give NaN.
     """
     zfar, znear = np.float32(far), np.float32(near)
     c_coef = np.float32(-0.5) * (-(zfar + znear) / (zfar - znear)) - np.float32(0.5)
     d_coef = np.float32(-0.5) * (-(np.float32(2) * zfar * znear) / (zfar - znear))
-    values = raw.astype(np.float64)
-    with np.errstate(divide='ignore'):
-        depth = (d_coef / (values + c_coef)).astype(np.float32)
+    depth = raw.astype(np.float32, copy=True)  # contiguous, even from a flipped view
+    depth += c_coef
+    np.divide(d_coef, depth, out=depth)
     invalid = raw <= 0.0
     if max_depth is not None:
         invalid |= depth >= max_depth
@@ -171,7 +173,7 @@ class SceneRenderer:
         near, far = model.vis.map.znear * model.stat.extent, model.vis.map.zfar * model.stat.extent
         # The skybox is drawn as a cube about 0.7 far away (measured: 83-97 m with far at 120 m);
         # every geometry of a world lies well within half of it (the floor ends 40 m out).
-        return np.ascontiguousarray(np.flipud(metric_depth(raw, near, far, SKY_FRACTION * far)))
+        return metric_depth(raw[::-1], near, far, SKY_FRACTION * far)  # GL rows run bottom-up
 
     def truths(self, segmentation: np.ndarray) -> tuple[Truth, ...]:
         """Return the truths of a segmentation image (h, w, 2: object id, object type)."""
