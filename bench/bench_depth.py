@@ -4,7 +4,7 @@
       from the colour pass, converted (32FC1) and filled into a sensor_msgs/Image;
   (b) the 3D stage per frame (deserialize the depth image, locate every detection of the default
       model) against the default model's inference on the same frame.
-Prints figures; asserts nothing.
+Each pair is measured alternately, frame by frame. Prints figures; asserts nothing.
 
     .venv/bin/python bench/bench_depth.py [--frames 30]
 """
@@ -16,13 +16,15 @@ import statistics
 import time
 
 
-def timed(fn, frames: int) -> float:
-    samples = []
+def timed(first, second, frames: int) -> tuple[float, float]:
+    """Return the median ms of each, measured alternately (a shared machine's load hits both alike)."""
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(frames):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1e3)
-    return statistics.median(samples)
+        for fn, out in zip((first, second), samples, strict=True):
+            started = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def main() -> None:
@@ -48,8 +50,7 @@ def main() -> None:
         f = sim.render(True, True)
         array_to_image(depth_pixels(f.depth, '32FC1'), '32FC1')
 
-    plain = timed(lambda: sim.render(True, False), args.frames)
-    depth = timed(with_depth, args.frames)
+    plain, depth = timed(lambda: sim.render(True, False), with_depth, args.frames)
     print(f'(a) render + ground truth {plain:.1f} ms per frame; with depth read back and converted '
           f'{depth:.1f} ms: x{depth / plain:.2f}')
 
@@ -66,8 +67,7 @@ def main() -> None:
             locate(to_metres(box_region(pixels, cx, cy, w, h), '32FC1'), camera, d.class_name, cx, cy, w, h,
                    settings)
 
-    inference = timed(lambda: detector.detect(frame.image, 'rgb'), args.frames)
-    three_d = timed(stage, args.frames)
+    inference, three_d = timed(lambda: detector.detect(frame.image, 'rgb'), stage, args.frames)
     print(f'(b) 3D stage {three_d:.2f} ms per frame ({len(boxes)} detections) against inference '
           f'{inference:.1f} ms: {three_d / inference:.3f} of it')
 
