@@ -15,6 +15,7 @@ NODE_EXECUTABLES = {
     'safety_node': 'physical_ai.nodes.entry:safety_node',
     'sim_node': 'physical_ai.nodes.entry:sim_node',
     'camera_mount_node': 'physical_ai.nodes.entry:camera_mount_node',
+    'depth_node': 'physical_ai.nodes.entry:depth_node',
 }
 
 

@@ -216,7 +216,7 @@ def test_rviz_config_shows_the_robot_in_the_world():
     assert manager['Global Options']['Fixed Frame'] == 'odom'
     assert displays['rviz_default_plugins/Camera'] == ['camera/image_raw']
     assert displays['rviz_default_plugins/Image'] == ['detections/image']
-    assert displays['rviz_default_plugins/MarkerArray'] == ['planner/target']
+    assert displays['rviz_default_plugins/MarkerArray'] == ['planner/target', 'detections_3d/markers']
     assert displays['rviz_default_plugins/Odometry'] == ['odom']
     assert displays['rviz_default_plugins/RobotModel'] == ['robot_description']
     assert 'rviz_default_plugins/TF' in displays

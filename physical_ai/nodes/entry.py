@@ -53,3 +53,8 @@ def sim_node() -> int:
 def camera_mount_node() -> int:
     """Run the camera mount publisher (a static transform for robots without a URDF)."""
     return _run('physical_ai.nodes.camera_mount_node')
+
+
+def depth_node() -> int:
+    """Run the 3D stage (detections and depth to 3D detections)."""
+    return _run('physical_ai.nodes.depth_node')

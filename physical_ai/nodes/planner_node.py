@@ -24,11 +24,12 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Bool
-from vision_msgs.msg import Detection2DArray
+from vision_msgs.msg import Detection2DArray, Detection3DArray
 from visualization_msgs.msg import Marker, MarkerArray
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.planning import Plan, Planner, PlannerConfig
+from physical_ai.core.planning.depth_join import Object3D, join, objects_from_msg
 from physical_ai.core.planning.messages import detections_from_msg, intrinsics_from_camera_info, stamp_seconds
 from physical_ai.core.planning.stopping import Clearance
 from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
@@ -36,6 +37,11 @@ from physical_ai.params.planner import PARAMS
 
 DEFAULT_CAMERA_FRAME = 'camera_optical_frame'
 WARN_PERIOD = 2.0  # seconds between repeats of a per-frame warning
+# distance_method depth: detections wait this long (steady s) for the 3D of their frame, then go
+# on with the monocular estimate; detections_3d silent this long counts as absent.
+DEPTH_WAIT = 0.15
+DEPTH_STALE = 1.0
+DEPTH_FRAMES = 8  # 3D frames kept for joining
 STATE_COLOURS = {
     'approaching': (0.1, 0.8, 0.1), 'following': (0.1, 0.8, 0.1), 'searching': (0.9, 0.7, 0.1),
     'stopped': (0.2, 0.4, 1.0), 'e_stopped': (1.0, 0.1, 0.1),
@@ -76,12 +82,24 @@ class PlannerNode(Node):
             MarkerArray, 'planner/target', QoSProfile(depth=1), qos_overriding_options=overrides)
         self.callback_errors = 0
         self.oversized = 0
+        self._depth_frames: dict[tuple[int, int], list[Object3D]] = {}
+        self._depth_seen: float | None = None  # steady time of the last detections_3d
+        self._depth_frame_ok = True
+        self._pending: tuple[Detection2DArray, float] | None = None
+        self.depth_counts = {'frames_3d': 0, 'joined_objects': 0, 'frames_with_depth': 0,
+                             'frames_without_depth': 0, 'frames_3d_other_frame': 0}
+        self.depth_problem = ''
         # Newest detections only: an old frame is worth nothing to a moving robot. Taken serialized:
         # rclpy needs seconds to turn a 10k-detection array into Python objects (holding this
         # process), so the size is checked first and only what passes is deserialized.
         self.create_subscription(
             Detection2DArray, 'detections', self._guarded(self._on_serialized_detections),
             QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides,
+            raw=True)
+        # 3D positions from a 3D stage (distance_method depth), bounded like the detections.
+        self.create_subscription(
+            Detection3DArray, 'detections_3d', self._guarded(self._on_serialized_detections_3d),
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE), qos_overriding_options=overrides,
             raw=True)
         self.create_subscription(CameraInfo, 'camera/camera_info', self._guarded(self._on_camera_info),
                                  sensor_qos(), qos_overriding_options=overrides)
@@ -161,9 +179,59 @@ class PlannerNode(Node):
             return
         self._on_detections(deserialize_message(data, Detection2DArray))
 
+    def _on_serialized_detections_3d(self, data: bytes) -> None:
+        limit = self._values['max_message_bytes']
+        if len(data) > limit:
+            with self._lock:
+                self.oversized += 1
+                self.last_problem = f'detections_3d message of {len(data)} bytes (max_message_bytes {limit})'
+            self.get_logger().warning(f'ignoring a {len(data)}-byte detections_3d message: larger than '
+                                      f'max_message_bytes ({limit})', throttle_duration_sec=WARN_PERIOD)
+            return
+        msg = deserialize_message(data, Detection3DArray)
+        if msg.header.frame_id and msg.header.frame_id != self._camera_frame:
+            with self._lock:
+                self.depth_counts['frames_3d_other_frame'] += 1
+                self.depth_problem = (f'detections_3d in {msg.header.frame_id}, not the camera frame '
+                                      f'{self._camera_frame}: not used (leave the 3D stage\'s '
+                                      'target_frame empty)')
+            self.get_logger().warning(self.depth_problem, throttle_duration_sec=WARN_PERIOD)
+            return
+        key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        with self._lock:
+            self.depth_counts['frames_3d'] += 1
+            self._depth_seen = time.monotonic()
+            self._depth_frames[key] = objects_from_msg(msg)
+            while len(self._depth_frames) > DEPTH_FRAMES:
+                del self._depth_frames[min(self._depth_frames)]
+            pending = self._pending
+            if pending is not None and _stamp_key(pending[0]) == key:
+                self._pending = None
+            else:
+                pending = None
+        if pending is not None:
+            self._observe(pending[0])
+
     def _on_detections(self, msg: Detection2DArray) -> None:
+        if self._values['distance_method'] != 'depth':
+            self._observe(msg)
+            return
+        now = time.monotonic()
+        with self._lock:
+            earlier, self._pending = self._pending, None
+            alive = self._depth_seen is not None and now - self._depth_seen < DEPTH_STALE
+            if _stamp_key(msg) not in self._depth_frames and alive:
+                self._pending = (msg, now)  # its 3D comes from the 3D stage shortly after
+        if earlier is not None:
+            self._observe(earlier)
+        if self._pending is None or self._pending[0] is not msg:
+            self._observe(msg)
+
+    def _observe(self, msg: Detection2DArray) -> None:
         detections, problems = detections_from_msg(msg)
         with self._lock:
+            if self._values['distance_method'] == 'depth':
+                detections = self._with_depth(msg, detections)
             before = self.planner.malformed
             self.planner.observe(detections, stamp_seconds(msg.header.stamp))
             off_image = self.planner.malformed - before
@@ -175,6 +243,31 @@ class PlannerNode(Node):
             self.get_logger().warning(
                 f'ignoring {len(problems)} malformed detection(s) ({self.malformed} so far): {problems[0]}',
                 throttle_duration_sec=WARN_PERIOD)
+
+    def _with_depth(self, msg: Detection2DArray, detections: list[Any]) -> list[Any]:
+        """Return the detections joined to the 3D of their frame (under the lock); count the fallbacks."""
+        objects = self._depth_frames.get(_stamp_key(msg))
+        if objects is None:
+            self.depth_counts['frames_without_depth'] += 1
+            if detections:
+                self.depth_problem = self._no_depth_reason()
+                self.get_logger().warning(f'{self.depth_problem}: monocular distance estimate used',
+                                          throttle_duration_sec=WARN_PERIOD)
+            return detections
+        ids = _ids_by_box(msg)
+        pairs = [(ids.get(_box_key(d), ''), d) for d in detections]
+        joined, count = join(pairs, objects, self.planner.intrinsics, self.planner.config.camera_pitch)
+        self.depth_counts['frames_with_depth'] += 1
+        self.depth_counts['joined_objects'] += count
+        return joined
+
+    def _no_depth_reason(self) -> str:
+        if self._depth_seen is None:
+            return 'no detections_3d received (is the 3D stage running, on the same detections?)'
+        age = time.monotonic() - self._depth_seen
+        if age >= DEPTH_STALE:
+            return f'no detections_3d for {age:.1f} s'
+        return f'no detections_3d with this frame\'s stamp within {DEPTH_WAIT:g} s'
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         with self._lock:
@@ -211,6 +304,14 @@ class PlannerNode(Node):
         return (linear, angular) if abs(now - stamp) <= self._values['odom_timeout'] else None
 
     def _tick(self) -> None:
+        with self._lock:
+            pending = self._pending
+            if pending is not None and time.monotonic() - pending[1] > DEPTH_WAIT:
+                self._pending = None
+            else:
+                pending = None
+        if pending is not None:
+            self._observe(pending[0])  # its 3D did not come: the monocular estimate it is
         with self._lock:
             if self._closed:
                 return
@@ -346,13 +447,46 @@ class PlannerNode(Node):
                 'callback_errors': self.callback_errors,
                 'last_malformed': self.last_problem or 'none',
                 'detections_dropped': planner.dropped,
+                'distance_method': planner.config.distance_method,
+                **({f'depth_{k}': v for k, v in self.depth_counts.items()}
+                   if planner.config.distance_method == 'depth' else {}),
                 'cmd_linear': plan.linear,
                 'cmd_angular': plan.angular,
             }
             if self._odom is not None:
                 values['odom_linear'], values['odom_angular'] = self._odom[1], self._odom[2]
         message = plan.state if plan.state not in ('stopped', 'e_stopped') else f'{plan.state}: {plan.reason}'
-        return ('warn' if plan.halted else 'ok'), message, values
+        level = 'warn' if plan.halted else 'ok'
+        if values['distance_method'] == 'depth':
+            fresh = self._depth_seen is not None and time.monotonic() - self._depth_seen < DEPTH_STALE
+            values['depth_source'] = 'detections_3d' if fresh else 'monocular fallback'
+            values['depth_problem'] = self.depth_problem or 'none'
+            if not fresh:
+                level = 'warn'
+                message += (f'; distance_method depth without 3D: {self._no_depth_reason()}, '
+                            'monocular fallback')
+        return level, message, values
+
+
+def _stamp_key(msg: Any) -> tuple[int, int]:
+    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+
+def _box_key(det: Any) -> tuple[str, float, float, float, float]:
+    return (det.class_name, det.cx, det.cy, det.width, det.height)
+
+
+def _ids_by_box(msg: Detection2DArray) -> dict[tuple[str, float, float, float, float], str]:
+    """Return {(class, box): Detection2D.id} of a message, to find the ids of the parsed detections."""
+    ids = {}
+    for det in msg.detections:
+        if det.id and det.results:
+            best = max(det.results, key=lambda r: r.hypothesis.score
+                       if math.isfinite(r.hypothesis.score) else -math.inf)
+            box = det.bbox
+            ids[(best.hypothesis.class_id, float(box.center.position.x), float(box.center.position.y),
+                 float(box.size_x), float(box.size_y))] = det.id
+    return ids
 
 
 def _clearance_text(clearance: Clearance | None) -> str:

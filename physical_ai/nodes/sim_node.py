@@ -1,8 +1,11 @@
 """Simulator node: the embedded MuJoCo world on the topics a Gazebo robot bridged by ros_gz offers.
 
-Publishes camera/image_raw (rgb8) and camera/camera_info at camera_rate, odom (odom -> base_link),
-the same transform on /tf and sim/pose (true pose, world frame) at odom_rate, /clock at clock_rate
-(all in sim time), and sim/ground_truth (vision_msgs/Detection2DArray, for evaluation only). Once,
+Publishes camera/image_raw (rgb8) and camera/camera_info at camera_rate, with the aligned depth
+camera/depth/image_raw (32FC1 m or 16UC1 mm, the colour image's size, stamp and frame) and
+camera/depth/camera_info while someone subscribes; odom (odom -> base_link), the same transform on
+/tf and sim/pose (true pose, world frame) at odom_rate, /clock at clock_rate (all in sim time), and
+sim/ground_truth (vision_msgs/Detection2DArray) and sim/ground_truth_3d (Detection3DArray, optical
+frame, same ids and stamp), for evaluation only. Once,
 transient local: the camera mount base_link -> camera_link -> camera_optical_frame on /tf_static
 and the robot's URDF on robot_description (REP 105 frames, see docs/sim.md). Subscribes cmd_vel (Twist,
 or TwistStamped with cmd_vel_stamped) and drives the base within its limits; a command older than
@@ -23,6 +26,7 @@ from typing import Any
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
+import numpy as np
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
@@ -30,7 +34,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from tf2_msgs.msg import TFMessage
-from vision_msgs.msg import Detection2DArray
+from vision_msgs.msg import Detection2DArray, Detection3DArray
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.frames import Frames, static_tf_msg
@@ -40,6 +44,7 @@ from physical_ai.core.sim.camera import CameraSpec, camera_info_msg
 from physical_ai.core.sim.frames import camera_mount
 from physical_ai.core.sim.messages import (
     clock_msg,
+    ground_truth_3d_msg,
     ground_truth_msg,
     odom_tf_msg,
     odometry_msg,
@@ -105,6 +110,13 @@ class SimNode(Node):
                                                qos_overriding_options=overrides)
         self._truth_pub = self.create_publisher(Detection2DArray, 'sim/ground_truth', reliable,
                                                 qos_overriding_options=overrides)
+        self._truth_3d_pub = self.create_publisher(Detection3DArray, 'sim/ground_truth_3d', reliable,
+                                                   qos_overriding_options=overrides)
+        self._depth_pub = self.create_publisher(Image, 'camera/depth/image_raw', sensor_qos(),
+                                                qos_overriding_options=overrides)
+        self._depth_info_pub = self.create_publisher(CameraInfo, 'camera/depth/camera_info', sensor_qos(),
+                                                     qos_overriding_options=overrides)
+        self.depth_frames = 0
         self._odom_pub = self.create_publisher(Odometry, 'odom', reliable, qos_overriding_options=overrides)
         self._pose_pub = self.create_publisher(PoseStamped, 'sim/pose', reliable,
                                                qos_overriding_options=overrides)
@@ -131,7 +143,9 @@ class SimNode(Node):
         self._description_pub = self.create_publisher(String, 'robot_description', latched)
         self._description_pub.publish(String(data=self.robot_description))
         self._info = camera_info_msg(self.sim.intrinsics, self._frame_id)
+        self._depth_info = camera_info_msg(self.sim.intrinsics, self._frame_id)
         self._image = Image()
+        self._depth_image = Image()
 
         ready = threading.Event()
         self._start_error: BaseException | None = None
@@ -232,9 +246,17 @@ class SimNode(Node):
                 elif ahead < -LAG_RESYNC:  # cannot keep up: run on from here rather than burst to catch up
                     wall0, sim0 = wall, now
 
+    def _depth_wanted(self) -> bool:
+        mode = self._values['depth']
+        if mode == 'on_demand':  # reading back and publishing depth costs CPU: only for a listener
+            return self._depth_pub.get_subscription_count() > 0 or \
+                self._depth_info_pub.get_subscription_count() > 0
+        return mode == 'always'
+
     def _publish_frame(self, ground_truth: bool) -> None:
         started = time.perf_counter()
-        frame = self.sim.render(ground_truth)
+        depth = self._depth_wanted()
+        frame = self.sim.render(ground_truth, depth)
         self.render_ms = 0.9 * self.render_ms + 0.1 * (time.perf_counter() - started) * 1e3 \
             if self.frames else (time.perf_counter() - started) * 1e3
         image = array_to_image(frame.image, 'rgb8', self._image)
@@ -243,8 +265,17 @@ class SimNode(Node):
         self._info.header = image.header
         self._image_pub.publish(image)
         self._info_pub.publish(self._info)
+        if frame.depth is not None:
+            depth_image = array_to_image(depth_pixels(frame.depth, self._values['depth_encoding']),
+                                         self._values['depth_encoding'], self._depth_image)
+            depth_image.header = image.header
+            self._depth_info.header = image.header
+            self._depth_pub.publish(depth_image)
+            self._depth_info_pub.publish(self._depth_info)
+            self.depth_frames += 1
         if ground_truth:
             self._truth_pub.publish(ground_truth_msg(frame.truths, image.header))
+            self._truth_3d_pub.publish(ground_truth_3d_msg(frame.truths, image.header))
         self.frames += 1
 
     # Diagnostics and shutdown ------------------------------------------------------------------
@@ -256,7 +287,7 @@ class SimNode(Node):
         age = sim.base.command_age(state.time)
         values = {
             'sim_time': round(state.time, 3), 'real_time_factor': round(self.achieved_rtf, 3),
-            'real_time_factor_requested': wanted, 'frames': self.frames,
+            'real_time_factor_requested': wanted, 'frames': self.frames, 'depth_frames': self.depth_frames,
             'render_ms': round(self.render_ms, 2),
             'commands': self.commands, 'malformed_commands': self.malformed,
             'command_age': 'none' if age is None else round(age, 3), 'bumps': sim.bumps,
@@ -281,6 +312,18 @@ class SimNode(Node):
         """Stop the loop before the publishers it uses go away."""
         self.shutdown()
         super().destroy_node()
+
+
+def depth_pixels(depth: np.ndarray, encoding: str) -> np.ndarray:
+    """Return z-depth in metres (NaN = nothing hit) as the pixels of a REP 118 encoding.
+
+    32FC1: metres as they are; 16UC1: millimetres, rounded, 0 where nothing is hit or beyond 65.535 m.
+    """
+    if encoding == '32FC1':
+        return depth
+    millimetres = np.nan_to_num(depth * 1000.0, nan=0.0)
+    millimetres[millimetres > 65535.0] = 0.0
+    return np.rint(millimetres).astype(np.uint16)
 
 
 def _next(scheduled: float, period: float, now: float) -> float:

@@ -25,6 +25,7 @@ NODE_TYPES: dict[str, tuple[str, str, str]] = {
     'sim': ('physical_ai.params.sim', 'sim_node', 'physical_ai.nodes.sim_node:SimNode'),
     'camera_mount': ('physical_ai.params.camera_mount', 'camera_mount_node',
                      'physical_ai.nodes.camera_mount_node:CameraMountNode'),
+    'depth': ('physical_ai.params.depth', 'depth_node', 'physical_ai.nodes.depth_node:DepthNode'),
 }
 
 _TYPES = {bool: 'bool', int: 'integer', float: 'double', str: 'string'}

@@ -90,8 +90,10 @@ PARAMS: tuple[ParamSpec, ...] = (
               'Known real height per class, as "class:height" in metres, for the distance estimate.'),
     ParamSpec('distance_method', 'height',
               'height: from class_heights; ground: from the box bottom on a flat floor (needs '
-              'camera_height). Each falls back to the other when it has nothing to go on.',
-              choices=('height', 'ground')),
+              'camera_height). Each falls back to the other when it has nothing to go on. depth: the '
+              '3D position of detections_3d (a 3D stage), joined by id or by the box holding its '
+              'projection; ground, then height, when a detection has none (with a diagnostic).',
+              choices=('height', 'ground', 'depth')),
     ParamSpec('camera_height', 0.0,
               'Camera height above the floor (m) for the ground-plane estimate; 0 = not configured.',
               min_value=0.0, max_value=10.0),

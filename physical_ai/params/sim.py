@@ -46,7 +46,15 @@ PARAMS: tuple[ParamSpec, ...] = (
               'frame_id of images, camera_info and ground truth (optical: z forward, x right, y down).',
               read_only=True),
     ParamSpec('ground_truth', True,
-              'Publish sim/ground_truth (costs a segmentation pass per image, about half an RGB pass).'),
+              'Publish sim/ground_truth and sim/ground_truth_3d (costs a segmentation pass per image, about '
+              'half an RGB pass).'),
+    ParamSpec('depth', 'on_demand',
+              'Aligned depth on camera/depth/image_raw and camera/depth/camera_info (read from the colour '
+              'pass): on_demand = only while something subscribes to either, always, or never.',
+              choices=('on_demand', 'always', 'never')),
+    ParamSpec('depth_encoding', '32FC1',
+              'Depth image encoding (REP 118): 32FC1 metres with NaN where nothing is hit, or 16UC1 '
+              'millimetres with 0 there.', choices=('32FC1', '16UC1'), read_only=True),
     ParamSpec('min_visible_pixels', 4, 'Objects with fewer visible pixels are left out of the ground truth.',
               min_value=1, max_value=100000, read_only=True),
     # Base

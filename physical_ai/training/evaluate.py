@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from physical_ai.core.detection import Detector, ModelError
-from physical_ai.training import data, tracking_eval
+from physical_ai.training import data, eval_3d, tracking_eval
 from physical_ai.training.metrics import ImageResult, average_precision, precision_recall_at
 
 DEFAULT_MODEL = 'models/default_detector.pt'
@@ -149,6 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--cache-dir', default=str(data.DEFAULT_CACHE),
                         help=f'where rendered frames are kept (default {data.DEFAULT_CACHE})')
     tracking_eval.add_arguments(parser)
+    eval_3d.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         return tracking_eval.run(args)
     if args.data:
         return run_dataset(args)
+    if args.depth:
+        return eval_3d.run(args)
     if args.images < 1:
         print(f'error: --images is {args.images}; expected at least 1', file=sys.stderr)
         return 2

@@ -85,7 +85,7 @@ def test_ungated_planner_is_warned_about_and_missing_model_refused(tmp_path):
 
 def test_sim_profile_runs_the_simulator_closed_loop():
     profile = load_profile('sim')
-    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'planner', 'safety'}
+    assert {n.node_type for n in profile.nodes} == {'sim', 'inference', 'depth', 'planner', 'safety'}
     model = profile.node('inference').parameters['model_path']
     assert model == str(package_root() / 'models/default_detector.pt')
     assert profile.node('planner').parameters['use_sim_time'] is True
@@ -96,13 +96,15 @@ def test_gazebo_profile_bridges_the_topics_the_nodes_use():
     assert profile.use_sim_time and 'sim' not in {n.node_type for n in profile.nodes}
     bridged = {expand_topic(t.ros, profile.namespace, 'gz_bridge'): t.direction for t in profile.gz_bridge}
     assert bridged == {'/robot1/camera/image_raw': 'gz_to_ros', '/robot1/camera/camera_info': 'gz_to_ros',
+                       '/robot1/camera/depth/image_raw': 'gz_to_ros',
                        '/robot1/cmd_vel': 'ros_to_gz', '/robot1/odom': 'gz_to_ros', '/robot1/tf': 'gz_to_ros',
                        '/clock': 'gz_to_ros'}
     # The planner talks to the safety gate; only the gate's cmd_vel reaches Gazebo.
     assert profile.node('planner').resolve_topic('cmd_vel') == '/robot1/planner/cmd_vel'
     assert profile.node('safety').resolve_topic('cmd_vel') == '/robot1/cmd_vel'
-    assert '/camera@sensor_msgs/msg/Image[gz.msgs.Image' in profile.bridge_arguments()
-    assert ('/camera', 'camera/image_raw') in profile.bridge_remappings()
+    assert '/camera/image@sensor_msgs/msg/Image[gz.msgs.Image' in profile.bridge_arguments()
+    assert ('/camera/image', 'camera/image_raw') in profile.bridge_remappings()
+    assert profile.node('depth').resolve_topic('camera/depth/camera_info') == '/robot1/camera/camera_info'
     command = profile.bridge_command()
     assert command[:4] == ['ros2', 'run', 'ros_gz_bridge', 'parameter_bridge']
     assert '__ns:=/robot1' in command and 'use_sim_time:=true' in command

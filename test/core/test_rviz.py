@@ -11,7 +11,7 @@ def endpoint(type_name, reliable=True, transient_local=False):
     return Endpoint(type_name, reliable, transient_local)
 
 
-# What the sim profile's nodes publish (sim, inference, planner), as a graph shows it.
+# What the sim profile's nodes publish (sim, inference, depth, planner), as a graph shows it.
 SIM_GRAPH = {
     'tf': [endpoint('tf2_msgs/msg/TFMessage')],
     'tf_static': [endpoint('tf2_msgs/msg/TFMessage', transient_local=True)],
@@ -21,6 +21,7 @@ SIM_GRAPH = {
     'camera/camera_info': [endpoint('sensor_msgs/msg/CameraInfo', reliable=False)],
     'detections/image': [endpoint('sensor_msgs/msg/Image', reliable=False)],
     'planner/target': [endpoint('visualization_msgs/msg/MarkerArray')],
+    'detections_3d/markers': [endpoint('visualization_msgs/msg/MarkerArray')],
 }
 
 
@@ -36,7 +37,8 @@ def test_shipped_config_is_served_by_the_sim_graph(namespace):
     resolve, ns = rviz_in(namespace)
     subs = subscriptions(load_config(default_config()))
     displays = {s.display for s in subs}
-    assert displays == {'TF', 'RobotModel', 'Odometry', 'Camera', 'Detections', 'Planner target'}
+    assert displays == {'TF', 'RobotModel', 'Odometry', 'Camera', 'Detections', 'Planner target',
+                        '3D detections'}
     graph = {f'{ns}/{topic}': pubs for topic, pubs in SIM_GRAPH.items()}
     assert check(subs, graph, resolve) == []
     # The profile remaps TF into the namespace; a stack publishing on the root /tf would not do.

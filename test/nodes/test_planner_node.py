@@ -327,3 +327,44 @@ def test_absurd_box_and_huge_arrays_do_not_stop_the_commands(ros):
                       and diag_values(m)['oversized_messages'] != '0')[0]
     assert int(diag_values(diag)['oversized_messages']) >= 1
     assert node.oversized >= 1
+
+
+def test_distance_method_depth_takes_detections_3d_and_falls_back_without(ros):
+    from vision_msgs.msg import Detection3D, Detection3DArray
+
+    diags = ros.collect(DiagnosticArray, '/diagnostics', qos=10)
+    feeder = Feeder(ros)
+    feeder.boxes = [FAR_BALL_AHEAD]  # 3 m by its height
+    stage = ros.node('stage_3d')
+    pub = stage.create_publisher(Detection3DArray, 'detections_3d', 10)
+    answering = threading.Event()
+    answering.set()
+
+    def answer(msg):  # a 3D stage: the ball measured 2 m away, slightly left, no ids
+        if not answering.is_set():
+            return
+        out = Detection3DArray(header=msg.header)
+        det = Detection3D()
+        det.bbox.center.position.x, det.bbox.center.position.z = -0.02, 2.0
+        det.results = [ObjectHypothesisWithPose(hypothesis=ObjectHypothesis(class_id='ball', score=0.9))]
+        out.detections.append(det)
+        pub.publish(out)
+
+    stage.create_subscription(Detection2DArray, 'detections', answer, 10)
+    ros.add(PlannerNode(context=ros.context, parameter_overrides=[
+        *FAST, Parameter('distance_method', value='depth'), Parameter('stop_distance', value=0.5)]))
+
+    def planner_diag(predicate):
+        return diag_values(diags.wait(1, timeout=15.0, predicate=lambda m: is_planner_diag(m) and
+                                      predicate(diag_values(m)))[0])
+
+    values = planner_diag(lambda v: v.get('depth_source') == 'detections_3d'
+                          and v['target_distance_m'] != 'none' and float(v['target_distance_m']) < 2.3)
+    assert float(values['target_distance_m']) == pytest.approx(2.0, abs=0.05)
+    assert int(values['depth_joined_objects']) > 0 and values['distance_method'] == 'depth'
+    answering.clear()
+    diags.clear()
+    values = planner_diag(lambda v: v.get('depth_source') == 'monocular fallback'
+                          and float(v['target_distance_m']) > 2.7)
+    assert 'no detections_3d' in values['depth_problem']
+    assert int(values['depth_frames_without_depth']) > 0

@@ -312,3 +312,33 @@ def test_tf_tree_of_rep_105_matches_odom_and_the_camera(ros):
 
     urdf = descriptions.wait(1, timeout=10.0)[0].data
     assert urdf == node.robot_description and '<link name="camera_optical_frame"/>' in urdf
+
+
+def test_depth_on_demand_aligned_with_the_colour_image_and_3d_truth(ros):
+    from vision_msgs.msg import Detection3DArray
+
+    images = ros.collect(Image, 'camera/image_raw')
+    truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
+    truths_3d = ros.collect(Detection3DArray, 'sim/ground_truth_3d', qos=RELIABLE)
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(depth_encoding='16UC1')))
+    images.wait(3, timeout=20.0)
+    assert node.depth_frames == 0  # nobody listens: no depth read back
+    depths = ros.collect(Image, 'camera/depth/image_raw')
+    infos = ros.collect(CameraInfo, 'camera/depth/camera_info')
+    depth = depths.wait(1, timeout=20.0)[0]
+    assert (depth.width, depth.height, depth.encoding) == (320, 240, '16UC1')
+    assert depth.header.frame_id == 'camera_optical_frame'
+    info = infos.wait(1, timeout=10.0)[0]
+    assert (info.width, info.height) == (320, 240) and info.header.frame_id == 'camera_optical_frame'
+    assert any(seconds(m.header.stamp) == seconds(depth.header.stamp) for m in images.messages)
+    mm = image_to_array(depth)
+    # The floor seen by the bottom row (the camera at 0.3 m, level): z = h fy / (v - cy).
+    fy = info.k[4]
+    assert float(np.median(mm[-1, :40])) == pytest.approx(0.3 * fy / (239.5 - info.k[5]) * 1000, abs=3)
+    assert (mm[0] == 0).all()  # the sky: nothing hit
+    truth = truths_3d.wait(1, timeout=10.0)[0]
+    flat = next(m for m in truths.messages if seconds(m.header.stamp) == seconds(truth.header.stamp))
+    assert [d.id for d in truth.detections] == [d.id for d in flat.detections] != []
+    for det3, det2 in zip(truth.detections, flat.detections, strict=True):
+        p, q = det3.bbox.center.position, det2.results[0].pose.pose.position
+        assert (p.x, p.y, p.z) == (q.x, q.y, q.z) and det3.bbox.size.z > 0.0

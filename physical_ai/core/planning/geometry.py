@@ -32,6 +32,7 @@ class Detection:
     `depth`: the object's horizontal range (m) measured by a 3D stage (depth image, stereo,
     lidar), when one provides it; the planner then uses it instead of the monocular estimate.
     `track_id`: the tracker's persistent id of the object ('' when untracked).
+    `position`: the measured centre (m) in the camera optical frame, with `depth`.
     """
 
     class_name: str
@@ -42,6 +43,7 @@ class Detection:
     height: float
     depth: float | None = None
     track_id: str = ''
+    position: tuple[float, float, float] | None = None
 
     @classmethod
     def from_corners(cls, class_name: str, score: float,
@@ -76,6 +78,9 @@ class Detection:
         if self.depth is not None and not (isinstance(self.depth, int | float) and math.isfinite(self.depth)
                                            and self.depth >= 0.0):
             return f'depth must be a finite range >= 0 m, got {self.depth!r}'
+        if self.position is not None and not (len(self.position) == 3 and all(
+                isinstance(v, int | float) and math.isfinite(v) for v in self.position)):
+            return f'position must be 3 finite coordinates (m), got {self.position!r}'
         if intrinsics is not None:
             if (self.cx + self.width / 2.0 < 0.0 or self.cx - self.width / 2.0 > intrinsics.width
                     or self.bottom < 0.0 or self.top > intrinsics.height):
@@ -175,6 +180,22 @@ def from_ground(det: Detection, intrinsics: Intrinsics, ground: GroundPlane) -> 
     t = ground.camera_height / down
     position = (t * rx, t * ry, t)
     return Estimate(t * math.hypot(rx, forward), math.atan2(-rx, forward), position, 'ground')
+
+
+def horizontal(position: tuple[float, float, float], pitch: float = 0.0) -> tuple[float, float]:
+    """Return (horizontal range, bearing) of an optical-frame point seen by a camera pitched `pitch` down."""
+    x, y, z = position
+    forward = -y * math.sin(pitch) + z * math.cos(pitch)
+    return math.hypot(x, forward), math.atan2(-x, forward)
+
+
+def from_depth(det: Detection, pitch: float = 0.0) -> Estimate | None:
+    """Return the estimate of a measured 3D centre (`det.position`, optical frame), or None without one."""
+    if det.position is None:
+        return None
+    distance, direction = horizontal(det.position, pitch)
+    return Estimate(det.depth if det.depth is not None else distance, direction, tuple(det.position),
+                    'depth')
 
 
 def estimate(det: Detection, intrinsics: Intrinsics, real_height: float | None,

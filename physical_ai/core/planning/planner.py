@@ -40,8 +40,10 @@ from physical_ai.core.planning.geometry import (
     GroundPlane,
     Intrinsics,
     estimate,
+    from_depth,
     nearest_estimate,
     parse_class_heights,
+    usable,
 )
 from physical_ai.core.planning.limits import VelocityLimiter, VelocityLimits
 from physical_ai.core.planning.safety import EStopLatch, Watchdog
@@ -55,7 +57,7 @@ from physical_ai.core.planning.stopping import (
 )
 
 BEHAVIORS = ('approach', 'follow')
-DISTANCE_METHODS = ('height', 'ground')
+DISTANCE_METHODS = ('height', 'ground', 'depth')
 STATES = ('approaching', 'following', 'searching', 'stopped', 'e_stopped')
 # Within this distance (m) of stop_distance the target counts as reached (follow: in position);
 # a pure proportional approach would otherwise creep toward it forever.
@@ -314,6 +316,10 @@ class Planner:
 
     def _estimate(self, det: Detection) -> Estimate | None:
         cfg = self._config
+        if cfg.distance_method == 'depth' and det.position is not None:
+            measured = usable(from_depth(det, cfg.camera_pitch))
+            if measured is not None:
+                return measured
         return estimate(det, self.intrinsics, cfg.class_heights.get(det.class_name), cfg.ground,
                         cfg.distance_method)
 

@@ -22,10 +22,14 @@ from physical_ai.core.sim.world import ROBOT_RADIUS, WHEEL_RADIUS, WHEEL_SEPARAT
 
 SDF_VERSION = '1.9'
 MODEL = 'robot'
+# The rgbd_camera sensor's <topic>: gz publishes <topic>/image, <topic>/depth_image (32FC1 m, aligned
+# with the colour image) and <topic>/camera_info (one for both).
+CAMERA_TOPIC = 'camera'
 # Gazebo topics of the generated world; config/robots/gazebo.yaml bridges exactly these.
 GZ_TOPICS = {
-    'camera': '/camera',
-    'camera_info': '/camera_info',
+    'camera': f'/{CAMERA_TOPIC}/image',
+    'camera_info': f'/{CAMERA_TOPIC}/camera_info',
+    'depth': f'/{CAMERA_TOPIC}/depth_image',
     'cmd_vel': f'/model/{MODEL}/cmd_vel',
     'odometry': f'/model/{MODEL}/odometry',
     'tf': f'/model/{MODEL}/tf',
@@ -138,8 +142,8 @@ def robot_model(spec: WorldSpec, frames: Frames | None = None, camera_rate: floa
         + _inertial(0.05, 1e-5, 1e-5, 1e-5)
         + _shape('camera_body', '<box><size>0.03 0.06 0.04</size></box>', _pose(-0.02), (0.1, 0.1, 0.1, 1.0),
                  False)
-        + f'<sensor name="camera" type="camera"><always_on>true</always_on>'
-        f'<update_rate>{_f(camera_rate)}</update_rate><topic>{GZ_TOPICS["camera"].lstrip("/")}</topic>'
+        + f'<sensor name="camera" type="rgbd_camera"><always_on>true</always_on>'
+        f'<update_rate>{_f(camera_rate)}</update_rate><topic>{CAMERA_TOPIC}</topic>'
         f'<gz_frame_id>{frames.camera_optical}</gz_frame_id>'
         f'<camera name="camera"><horizontal_fov>{camera.hfov:.9g}</horizontal_fov>'
         f'<image><width>{camera.width}</width><height>{camera.height}</height>'

@@ -4,7 +4,9 @@ Conventions: odometry in `odom` (the start pose) for `base_link` with the twist 
 (REP 105), and the same pose as the odom -> base_link transform of /tf; the camera mount as /tf_static
 transforms (frames.py); the pose in the world frame; ground truth as vision_msgs/Detection2DArray with one
 Detection2D per visible object (id = object name, bbox in image pixels, class name with score 1.0,
-the object's centre in the camera optical frame as the hypothesis pose), header = the image's.
+the object's centre in the camera optical frame as the hypothesis pose), header = the image's; the
+same objects in 3D as vision_msgs/Detection3DArray (same ids and header; bbox centre = the object's
+centre in the optical frame, oriented as the object, size along the object's own axes).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
-from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+from vision_msgs.msg import (
+    Detection2D,
+    Detection2DArray,
+    Detection3D,
+    Detection3DArray,
+    ObjectHypothesisWithPose,
+)
 
 from physical_ai.core.frames import transform_msg, yaw_quaternion
 
@@ -93,6 +101,25 @@ def ground_truth_msg(truths: Iterable[Truth], header: Header) -> Detection2DArra
         hypothesis.hypothesis.score = 1.0
         position = hypothesis.pose.pose.position
         position.x, position.y, position.z = truth.position
+        det.results.append(hypothesis)
+        msg.detections.append(det)
+    return msg
+
+
+def ground_truth_3d_msg(truths: Iterable[Truth], header: Header) -> Detection3DArray:
+    """Return the 3D ground truth of one image (header = the image's, ids = those of `ground_truth_msg`)."""
+    msg = Detection3DArray(header=header)
+    for truth in truths:
+        det = Detection3D(header=header, id=truth.name)
+        centre = det.bbox.center
+        centre.position.x, centre.position.y, centre.position.z = truth.position
+        o = centre.orientation
+        o.x, o.y, o.z, o.w = truth.orientation
+        det.bbox.size.x, det.bbox.size.y, det.bbox.size.z = truth.extent
+        hypothesis = ObjectHypothesisWithPose()
+        hypothesis.hypothesis.class_id = truth.class_name
+        hypothesis.hypothesis.score = 1.0
+        hypothesis.pose.pose = centre
         det.results.append(hypothesis)
         msg.detections.append(det)
     return msg

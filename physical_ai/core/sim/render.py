@@ -1,6 +1,9 @@
-"""Offscreen rendering of the robot's camera: RGB, and exact 2D boxes from a segmentation pass.
+"""Offscreen rendering of the robot's camera: RGB, aligned depth, and exact boxes from a segmentation pass.
 
-Both passes share one scene update. The segmentation pass draws every geom in a colour that
+All passes share one scene update. Depth comes from the RGB pass itself: its depth buffer is read
+back after the colour (MuJoCo renders reversed Z, 1 at the near plane and 0 at the far one) and
+turned into metric z-depth along the optical axis with the model's near/far planes (`metric_depth`),
+NaN where no geometry was hit (REP 118). The segmentation pass draws every geom in a colour that
 encodes its id (no lighting, no antialiasing), so each object's box is the extent of its visible
 pixels: occlusion and the image border are accounted for exactly. With EGL a GL context belongs
 to the thread that made it, so a `SceneRenderer` must be used (and closed) on the thread that
@@ -14,22 +17,32 @@ import threading
 
 import numpy as np
 
+from physical_ai.core.depth.transforms import quaternion_from_matrix
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.sim import gl
 from physical_ai.core.sim.world import World
 
 mujoco = gl.load_mujoco()
 
+# Depths beyond this fraction of the far plane are the skybox, not geometry: NaN in depth images.
+SKY_FRACTION = 0.5
+
 
 @dataclass(frozen=True)
 class Truth:
-    """One visible object: box (x1, y1, x2, y2) in pixels, visible pixels, centre in the optical frame (m)."""
+    """One visible object: box (x1, y1, x2, y2) in pixels, visible pixels, centre in the optical frame (m).
+
+    `extent`: the object's size (m) along its own axes (x forward, y left, z up, REP 103);
+    `orientation`: the rotation (x, y, z, w) of those axes in the optical frame.
+    """
 
     name: str
     class_name: str
     box: tuple[float, float, float, float]
     pixels: int
     position: tuple[float, float, float]
+    extent: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -40,6 +53,50 @@ class Truth:
     def size(self) -> tuple[float, float]:
         """Return the box width and height."""
         return self.box[2] - self.box[0], self.box[3] - self.box[1]
+
+
+def metric_depth(raw: np.ndarray, near: float, far: float, max_depth: float | None = None) -> np.ndarray:
+    """Return metric z-depth (m, float32) of a reversed-Z depth buffer (1 = near, 0 = far).
+
+    Undoes OpenGL's perspective projection as mujoco.Renderer does, with the same float32
+    coefficients (what glFrustum computes): z = d / (buffer + c), c = (far + near) / (2 (far - near))
+    - 1/2, d = far near / (far - near). The sum and the quotient are float32 too: the buffer holds
+    about near / z, so its float32 sum with c is exact to 1e-7 relative, well below a millimetre
+    (mujoco.Renderer's float64 pass costs about twice as much). A cleared pixel (0: nothing drawn)
+    and depths at or beyond `max_depth` (the skybox) give NaN.
+    """
+    zfar, znear = np.float32(far), np.float32(near)
+    c_coef = np.float32(-0.5) * (-(zfar + znear) / (zfar - znear)) - np.float32(0.5)
+    d_coef = np.float32(-0.5) * (-(np.float32(2) * zfar * znear) / (zfar - znear))
+    depth = raw.astype(np.float32, copy=True)  # contiguous, even from a flipped view
+    depth += c_coef
+    np.divide(d_coef, depth, out=depth)
+    invalid = raw <= 0.0
+    if max_depth is not None:
+        invalid |= depth >= max_depth
+    depth[invalid] = np.nan
+    return depth
+
+
+def object_extent(class_name: str, size: tuple[float, ...]) -> tuple[float, float, float]:
+    """Return an object's size (m) along its own x, y, z axes, as the world builds it (world.py)."""
+    if class_name == 'ball':
+        return (size[0], size[0], size[0])
+    if class_name == 'box':
+        return (size[0], size[1], size[2])
+    if class_name == 'cylinder':
+        return (size[0], size[0], size[1])
+    s = size[0] / 1.75  # the person: torso depth, shoulder-to-shoulder width with the arms, height
+    return (0.28 * s, 0.48 * s, size[0])
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One render: RGB (h, w, 3 uint8), the visible objects' truths, depth (h, w float32 m) if asked."""
+
+    rgb: np.ndarray
+    truths: tuple[Truth, ...] = ()
+    depth: np.ndarray | None = None
 
 
 def boxes_from_labels(labels: np.ndarray, count: int,
@@ -87,18 +144,36 @@ class SceneRenderer:
 
     def render(self, ground_truth: bool = True) -> tuple[np.ndarray, tuple[Truth, ...]]:
         """Return the RGB image (h, w, 3 uint8) and, if asked, the visible objects' truths."""
+        rendered = self.render_all(ground_truth)
+        return rendered.rgb, rendered.truths
+
+    def render_all(self, ground_truth: bool = True, depth: bool = False) -> Rendered:
+        """Return the RGB image and, if asked, the truths and the depth image read from the same pass."""
         self._check_thread()
         world, renderer = self.world, self._renderer
         renderer.update_scene(world.data, camera=world.camera_id)
         rgb = renderer.render()
+        depth_image = self._read_depth() if depth else None
         if not ground_truth:
-            return rgb, ()
+            return Rendered(rgb, (), depth_image)
         renderer.enable_segmentation_rendering()
         try:
             segmentation = renderer.render()
         finally:
             renderer.disable_segmentation_rendering()
-        return rgb, self.truths(segmentation)
+        return Rendered(rgb, self.truths(segmentation), depth_image)
+
+    def _read_depth(self) -> np.ndarray:
+        """Return the metric depth of the pass just rendered (its depth buffer, still in the context)."""
+        renderer, model = self._renderer, self.world.model
+        # mujoco.Renderer reads depth only in a pass of its own; the buffer of the RGB pass is the
+        # same one, so it is read back here with the renderer's own viewport and context.
+        raw = np.empty((renderer.height, renderer.width), dtype=np.float32)
+        mujoco.mjr_readPixels(None, raw, renderer._rect, renderer._mjr_context)
+        near, far = model.vis.map.znear * model.stat.extent, model.vis.map.zfar * model.stat.extent
+        # The skybox is drawn as a cube about 0.7 far away (measured: 83-97 m with far at 120 m);
+        # every geometry of a world lies well within half of it (the floor ends 40 m out).
+        return metric_depth(raw[::-1], near, far, SKY_FRACTION * far)  # GL rows run bottom-up
 
     def truths(self, segmentation: np.ndarray) -> tuple[Truth, ...]:
         """Return the truths of a segmentation image (h, w, 2: object id, object type)."""
@@ -112,10 +187,16 @@ class SceneRenderer:
             return ()
         indices = sorted(boxes)
         centres = world.to_optical(np.array([world.object_centre(i) for i in indices]))
-        return tuple(
-            Truth(world.names[i], world.classes[i], tuple(float(v) for v in boxes[i][:4]), boxes[i][4],
-                  tuple(round(float(c), 6) for c in centre))
-            for i, centre in zip(indices, centres, strict=True))
+        _, camera_rotation = world.camera_pose()
+        optical = camera_rotation * np.array([1.0, -1.0, -1.0])  # columns: optical axes in the world
+        truths = []
+        for i, centre in zip(indices, centres, strict=True):
+            obj = world.spec.objects[i]
+            rotation = optical.T @ world.object_rotation(i)
+            truths.append(Truth(world.names[i], world.classes[i], tuple(float(v) for v in boxes[i][:4]),
+                                boxes[i][4], tuple(round(float(c), 6) for c in centre),
+                                object_extent(obj.class_name, obj.size), quaternion_from_matrix(rotation)))
+        return tuple(truths)
 
     def close(self) -> None:
         """Free the GL context (on the owner thread)."""

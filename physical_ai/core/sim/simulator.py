@@ -49,12 +49,16 @@ class SimState:
 
 @dataclass(frozen=True)
 class Frame:
-    """A rendered camera image (h, w, 3 RGB uint8) with its sim time and ground truth."""
+    """A rendered camera image (h, w, 3 RGB uint8) with its sim time, ground truth and aligned depth.
+
+    `depth`: z-depth (h, w float32, m) of the same pass, NaN where nothing is hit; None unless asked.
+    """
 
     time: float
     time_ns: int
     image: np.ndarray
     truths: tuple[Truth, ...] = field(default=())
+    depth: np.ndarray | None = None
 
 
 class Simulator:
@@ -161,11 +165,11 @@ class Simulator:
         if self._renderer is None:
             self._renderer = SceneRenderer(self.world, self.min_visible_pixels)
 
-    def render(self, ground_truth: bool = True) -> Frame:
-        """Return the camera image now and, if asked, the ground truth of the visible objects."""
+    def render(self, ground_truth: bool = True, depth: bool = False) -> Frame:
+        """Return the camera image now and, if asked, the visible objects' ground truth and the depth."""
         self.prepare_renderer()
-        image, truths = self._renderer.render(ground_truth)
-        return Frame(self.time, self.time_ns, image, truths)
+        rendered = self._renderer.render_all(ground_truth, depth)
+        return Frame(self.time, self.time_ns, rendered.rgb, rendered.truths, rendered.depth)
 
     def close(self) -> None:
         """Release the renderer (call from the thread that rendered)."""

@@ -448,6 +448,10 @@ class World:
         centre[2] += self.spec.objects[index].height / 2.0
         return centre
 
+    def object_rotation(self, index: int) -> np.ndarray:
+        """Return an object's rotation in the world (3, 3; columns = its axes), after `update`."""
+        return self.data.xmat[self._bodies[index]].reshape(3, 3).copy()
+
     def to_optical(self, points: np.ndarray) -> np.ndarray:
         """Return world points (n, 3) in the camera optical frame (x right, y down, z forward)."""
         position, rotation = self.camera_pose()

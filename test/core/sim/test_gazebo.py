@@ -32,6 +32,7 @@ BRIDGE_PAIRS = {
 }
 # What the embedded simulator's node offers under the same ROS names (docs/sim.md).
 SIM_TOPICS = {'camera/image_raw': 'sensor_msgs/msg/Image', 'camera/camera_info': 'sensor_msgs/msg/CameraInfo',
+              'camera/depth/image_raw': 'sensor_msgs/msg/Image',
               'cmd_vel': 'geometry_msgs/msg/Twist', 'odom': 'nav_msgs/msg/Odometry',
               'tf': 'tf2_msgs/msg/TFMessage', '/clock': 'rosgraph_msgs/msg/Clock'}
 
@@ -80,7 +81,7 @@ def test_robot_camera_and_drive_match_the_embedded_simulator(demo):
     pose = floats(link.findtext('pose'))
     assert pose == pytest.approx([camera.mount_x, 0.0, camera.mount_z, 0.0, camera.pitch, 0.0])
     sensor = link.find('sensor')
-    assert sensor.get('type') == 'camera' and float(sensor.findtext('update_rate')) == 15.0
+    assert sensor.get('type') == 'rgbd_camera' and float(sensor.findtext('update_rate')) == 15.0
     assert sensor.findtext('gz_frame_id') == 'camera_optical_frame'
     width, height = int(sensor.findtext('camera/image/width')), int(sensor.findtext('camera/image/height'))
     hfov = float(sensor.findtext('camera/horizontal_fov'))
@@ -94,7 +95,8 @@ def test_robot_camera_and_drive_match_the_embedded_simulator(demo):
     assert float(drive.findtext('wheel_radius')) == WHEEL_RADIUS
     assert float(drive.findtext('wheel_separation')) == WHEEL_SEPARATION
     assert (drive.findtext('frame_id'), drive.findtext('child_frame_id')) == ('odom', 'base_link')
-    topics = {'camera': '/' + sensor.findtext('topic'),
+    topics = {'camera': '/' + sensor.findtext('topic') + '/image',
+              'depth': '/' + sensor.findtext('topic') + '/depth_image',
               'camera_info': '/' + sensor.findtext('camera/camera_info_topic'),
               'cmd_vel': drive.findtext('topic'), 'odometry': drive.findtext('odom_topic'),
               'tf': drive.findtext('tf_topic'), 'clock': '/clock'}

@@ -67,3 +67,37 @@ def test_renderer_refuses_other_threads(demo_world):
     thread.join()
     renderer.close()
     assert errors and 'thread' in errors[0]
+
+
+def test_depth_of_the_colour_pass_is_metric_z_against_the_ground_truth():
+    # The floor and the ball (a sphere) have closed-form depths.
+    spec = sample_world(load_scenario('demo'), 0, CameraSpec(320, 240))
+    world = World(spec)
+    renderer = SceneRenderer(world)
+    try:
+        rendered = renderer.render_all(ground_truth=True, depth=True)
+        rgb_only, _ = renderer.render(ground_truth=True)
+    finally:
+        renderer.close()
+    depth, k = rendered.depth, spec.camera.intrinsics
+    assert depth.shape == (240, 320) and depth.dtype == np.float32
+    assert np.array_equal(rendered.rgb, rgb_only)  # reading depth changes nothing of the image
+    assert np.isnan(depth[0]).all()  # the sky: nothing hit
+    # The floor below the horizon, the camera level at 0.3 m: z = h fy / (v + 0.5 - cy).
+    for v in (200, 239):
+        row = depth[v, :20]
+        assert np.nanmedian(row) == pytest.approx(0.3 * k.fy / (v + 0.5 - k.cy), rel=1e-4)
+    # Each ball's front surface: the depth at its centre pixel is the centre's depth less the radius.
+    for truth in rendered.truths:
+        if truth.class_name != 'ball':
+            continue
+        x, y, z = truth.position
+        u, v = k.project(x, y, z)
+        radius = truth.extent[0] / 2
+        ray = np.array([(int(u) + 0.5 - k.cx) / k.fx, (int(v) + 0.5 - k.cy) / k.fy, 1.0])
+        # Where the pixel's ray meets the sphere (nearest root), in z.
+        c = np.array([x, y, z])
+        b, cc = ray @ c, c @ c - radius * radius
+        a = ray @ ray
+        expected = (b - np.sqrt(b * b - a * cc)) / a
+        assert depth[int(v), int(u)] == pytest.approx(expected, abs=2e-3)
