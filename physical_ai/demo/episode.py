@@ -36,6 +36,8 @@ RECORDED_TOPICS: dict[str, TopicOptions] = {
     'detections': TopicOptions(),
     'detections/labels': TopicOptions(),
     'sim/ground_truth': TopicOptions(),
+    'detections_3d': TopicOptions(),
+    'sim/ground_truth_3d': TopicOptions(),
     'sim/pose': TopicOptions(),
     'odom': TopicOptions(),
     '/tf': TopicOptions(),
