@@ -415,9 +415,8 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
                 main_row = fixed_rate(graph, proc.pid, rate, args.seconds * 2)
                 row = main_row
                 print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
-                      f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received p50 '
-                      f'{row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} '
-                      f'%, '
+                      f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
+                      f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
                       f'camera + receiver process {row["cpu_camera"]:.0f} %', flush=True)
                 if args.search:
                     rows = rate_search(graph, proc.pid, bare['fps'], args.seconds)
