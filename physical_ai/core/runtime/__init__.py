@@ -42,6 +42,7 @@ class Compiled:
     max_difference: float  # largest |converted - TorchScript| on the probe input
     run: Callable[[torch.Tensor], Any]
     tuple_output: bool
+    threads: int  # intra-op threads as the runtime reports them after compiling
 
     def __call__(self, tensor: torch.Tensor) -> Any:
         """Run the converted model; return a tensor (or a tuple of them, as the TorchScript module did)."""
@@ -110,9 +111,9 @@ def compile_backend(backend: str, module: Any, probe: torch.Tensor, reference: A
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     entry = folder / cache_key(sha256, backend, version, tuple(probe.shape))
     if backend == 'openvino':
-        path, cached, run = _openvino(module, probe, entry, threads)
+        path, cached, run, used_threads = _openvino(module, probe, entry, threads)
     else:
-        path, cached, run = _onnxruntime(module, probe, entry, threads, len(references))
+        path, cached, run, used_threads = _onnxruntime(module, probe, entry, threads, len(references))
     try:
         outputs = run(probe)
     except Exception as err:  # a runtime's own error types; reported, not hidden
@@ -124,7 +125,7 @@ def compile_backend(backend: str, module: Any, probe: torch.Tensor, reference: A
             f'backend {backend} {version}: outputs differ from TorchScript by {difference:.3g} on the probe '
             f'input (tolerance {tolerance:g} relative to the output magnitude); refusing the converted '
             f'model {path}; use backend torch')
-    return Compiled(backend, version, path, cached, difference, run, tuple_output)
+    return Compiled(backend, version, path, cached, difference, run, tuple_output, used_threads)
 
 
 def output_difference(reference: Any, output: Any, ranked_rows: bool = False) -> float:
@@ -198,7 +199,7 @@ def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 
 def _openvino(module: Any, probe: torch.Tensor, entry: Path,
-              threads: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]]]:
+              threads: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]], int]:
     import openvino as ov
 
     xml = entry / 'model.xml'
@@ -226,11 +227,11 @@ def _openvino(module: Any, probe: torch.Tensor, entry: Path,
         request.infer({0: tensor.detach().contiguous().numpy()})
         return [request.get_output_tensor(i).data.copy() for i in range(count)]
 
-    return xml, cached, run
+    return xml, cached, run, int(compiled.get_property('INFERENCE_NUM_THREADS'))
 
 
 def _onnxruntime(module: Any, probe: torch.Tensor, entry: Path, threads: int,
-                 outputs: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]]]:
+                 outputs: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]], int]:
     import onnxruntime as ort
 
     path = entry / 'model.onnx'
@@ -261,7 +262,7 @@ def _onnxruntime(module: Any, probe: torch.Tensor, entry: Path, threads: int,
     def run(tensor: torch.Tensor) -> list[Any]:
         return session.run(None, {name: tensor.detach().contiguous().numpy()})
 
-    return path, cached, run
+    return path, cached, run, int(session.get_session_options().intra_op_num_threads)
 
 
 def _first_line(err: BaseException) -> str:
