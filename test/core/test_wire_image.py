@@ -1,4 +1,4 @@
-"""sensor_msgs/Image parsed from its serialized bytes: the same fields as rclpy's deserializer, pixels a view."""
+"""sensor_msgs/Image parsed from serialized bytes: the fields rclpy deserializes, the pixels a view."""
 
 import numpy as np
 import pytest

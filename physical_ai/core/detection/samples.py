@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+import warnings
 
 import torch
 from torch import nn
@@ -390,7 +391,7 @@ class YoloV8nCost(nn.Module):
             scores.append(logits.flatten(2).sigmoid())
         box = torch.cat(boxes, 2)[0]  # [4, A]
         best, cls = torch.cat(scores, 2)[0].max(0)  # [A]
-        top, index = best.topk(self.max_det)
+        top, index = best.topk(min(self.max_det, int(best.shape[0])))
         return torch.cat((box[:, index].t(), top.unsqueeze(1), cls[index].float().unsqueeze(1)), 1)
 
 
@@ -409,7 +410,8 @@ def save_yolov8n_cost(path: str | os.PathLike[str], imgsz: tuple[int, int] = (64
     meta = physical_ai_metadata(names, imgsz, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     example = torch.rand(1, 3, *imgsz)
     module.calibrate(example)
-    with _model.torchscript_warnings(), torch.no_grad():
+    with _model.torchscript_warnings(), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)  # the anchor count is a constant of the size
         traced = torch.jit.trace(module, example)
         torch.jit.save(traced, str(path), _extra_files={_model.PHYSICAL_AI_FILE: json.dumps(meta)})
     return meta

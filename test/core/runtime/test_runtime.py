@@ -1,4 +1,4 @@
-"""Runtime backends: conversion of a real TorchScript file, disk cache, probe check, threads, missing package."""
+"""Runtime backends: a real TorchScript file converted, cached, probe-checked; threads; missing package."""
 
 import sys
 
@@ -68,7 +68,8 @@ def test_outputs_beyond_tolerance_are_refused(tiny, tmp_path, backend):
     moved[0, 0, 0] += 5.0  # one box centre 5 px away from what the file computes
     with pytest.raises(runtime.BackendError, match=r'outputs differ from TorchScript by .* refusing'):
         runtime.compile_backend(backend, model.module, probe, moved, sha256='ab' * 32, cache_dir=tmp_path)
-    compiled = runtime.compile_backend(backend, model.module, probe, output, sha256='ab' * 32, cache_dir=tmp_path)
+    compiled = runtime.compile_backend(backend, model.module, probe, output, sha256='ab' * 32,
+                                       cache_dir=tmp_path)
     assert compiled.cached  # the refused conversion was kept in the cache; only the check refused it
 
 
