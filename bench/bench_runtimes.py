@@ -5,7 +5,8 @@ at 640x640, the small MobileNet-style benchmark detector) and each backend: time
 (conversion, then again from the disk cache), the median of preprocess + model + postprocess on
 640x480 frames (on a worker thread, as the node runs it), the speed-up over the faster torch graph
 measured in the same run, the probe difference against TorchScript, and whether the detections
-match torch's (same classes, boxes within 0.5 px, scores within 1e-3). A backend that refuses a
+match torch's (same classes, boxes within 0.5 px, scores within 1e-3, at a low threshold so that
+the random-weight models do report boxes). A backend that refuses a
 model says why. Prints figures; asserts nothing.
 
     .venv/bin/python bench/bench_runtimes.py [--seconds 6] [--threads 2] [--plot runtimes.png]
@@ -34,6 +35,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2, help='intra-op threads of every backend')
     parser.add_argument('--models', default='default,yolov8n-cost,tiny',
                         help='comma-separated: default, yolov8n-cost, tiny or model files')
+    parser.add_argument('--score-threshold', type=float, default=0.02,
+                        help='detector threshold (random weights score low; kept low so boxes are compared)')
     parser.add_argument('--plot', default='', help='write a PNG bar chart of the speed-ups here')
     return parser.parse_args()
 
@@ -153,7 +156,7 @@ def main() -> int:
             if backend == 'torch frozen' and not model.frozen:
                 print(f'{title:28} {backend:14} not frozen: {model.freeze_note}', flush=True)
                 continue
-            detector = Detector(model)
+            detector = Detector(model, score_threshold=args.score_threshold)
             ms = timed_loop(detector, images, args.seconds)
             found = [detector.detect_arrays(image) for image in images]
             if backend.startswith('torch'):
