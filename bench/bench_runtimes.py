@@ -27,6 +27,7 @@ import numpy as np
 
 _CHILD = 'PHYSICAL_AI_BENCH_ENV'
 ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 3
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,13 +97,21 @@ def timed_loop(detector, images: list[np.ndarray], seconds: float) -> float:
     return result['ms']
 
 
-def same_detections(a, b) -> bool:
-    boxes_a, scores_a, classes_a = a
-    boxes_b, scores_b, classes_b = b
-    if len(boxes_a) != len(boxes_b) or not np.array_equal(classes_a, classes_b):
-        return False
-    return bool(np.abs(boxes_a - boxes_b).max(initial=0) <= 0.5 and
-                np.abs(scores_a - scores_b).max(initial=0) <= 1e-3)
+def same_detections(a, b, threshold: float) -> bool:
+    """Return whether every detection clearly above the threshold in one has its twin in the other.
+
+    Twins: same class, box within 0.5 px, score within 1e-3. Detections within 1e-3 of the threshold
+    may be on one side of it in one runtime and on the other side in the other.
+    """
+    for (boxes_a, scores_a, classes_a), (boxes_b, scores_b, classes_b) in ((a, b), (b, a)):
+        for box, score, cls in zip(boxes_a, scores_a, classes_a, strict=True):
+            if score <= threshold + 1e-3:
+                continue
+            twins = (classes_b == cls) & (np.abs(scores_b - score) <= 1e-3) & \
+                (np.abs(boxes_b - box).max(axis=1, initial=0) <= 0.5)
+            if not twins.any():
+                return False
+    return True
 
 
 def main() -> int:
@@ -134,11 +143,10 @@ def main() -> int:
     print(header)
     print('-' * len(header))
     chart: dict[str, dict[str, float]] = {}
+    variants = (('torch frozen', {}), ('torch plain', {'freeze': False}),
+                ('openvino', {'backend': 'openvino'}), ('onnxruntime', {'backend': 'onnxruntime'}))
     for title, path in model_files(args.models, workdir):
-        reference = None
-        torch_ms = None
-        variants = (('torch frozen', {}), ('torch plain', {'freeze': False}),
-                    ('openvino', {'backend': 'openvino'}), ('onnxruntime', {'backend': 'onnxruntime'}))
+        loaded = []
         for backend, options in variants:
             cache = workdir / 'cache'
             start = time.perf_counter()
@@ -157,19 +165,29 @@ def main() -> int:
                 print(f'{title:28} {backend:14} not frozen: {model.freeze_note}', flush=True)
                 continue
             detector = Detector(model, score_threshold=args.score_threshold)
-            ms = timed_loop(detector, images, args.seconds)
             found = [detector.detect_arrays(image) for image in images]
-            if backend.startswith('torch'):
-                torch_ms = ms if torch_ms is None else min(torch_ms, ms)
-                reference = reference or found
+            loaded.append({'backend': backend, 'detector': detector, 'configure': configure, 'cached': cached,
+                           'found': found, 'ms': float('inf')})
+        # Rounds alternate the backends, so a load that comes and goes on a shared machine hits all alike;
+        # each keeps its best round.
+        for _ in range(ROUNDS):
+            for row in loaded:
+                row['ms'] = min(row['ms'], timed_loop(row['detector'], images, args.seconds / ROUNDS))
+        torch_rows = [row for row in loaded if row['backend'].startswith('torch')]
+        torch_ms = min((row['ms'] for row in torch_rows), default=float('nan'))
+        reference = torch_rows[0]['found'] if torch_rows else None
+        for row in loaded:
+            model = row['detector'].model
+            pairs = zip(reference or [], row['found'], strict=False)
             same = 'yes' if reference is not None and all(
-                same_detections(a, b) for a, b in zip(reference, found, strict=True)) else 'NO'
-            counts = sum(len(f[0]) for f in found)
+                same_detections(a, b, args.score_threshold) for a, b in pairs) else 'NO'
+            counts = sum(len(f[0]) for f in row['found'])
             difference = f'{model.compiled.max_difference:.1e}' if model.compiled is not None else '-'
-            speedup = torch_ms / ms if torch_ms else float('nan')
-            chart.setdefault(title, {})[backend] = speedup
-            print(f'{title:28} {backend:14} {configure:11.2f} {cached:9.2f} {ms:9.1f} {speedup:8.2f}x '
-                  f'{difference:>10}  {same} ({counts} detections on {len(images)} frames)', flush=True)
+            speedup = torch_ms / row['ms']
+            chart.setdefault(title, {})[row['backend']] = speedup
+            print(f'{title:28} {row["backend"]:14} {row["configure"]:11.2f} {row["cached"]:9.2f} '
+                  f'{row["ms"]:9.1f} {speedup:8.2f}x {difference:>10}  {same} ({counts} detections on {len(images)} frames)',
+                  flush=True)
             model.release()
     print('speed-up: the faster torch graph of the same model in this run / this backend (per frame)')
     if args.plot:
