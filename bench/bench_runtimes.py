@@ -186,8 +186,8 @@ def main() -> int:
             speedup = torch_ms / row['ms']
             chart.setdefault(title, {})[row['backend']] = speedup
             print(f'{title:28} {row["backend"]:14} {row["configure"]:11.2f} {row["cached"]:9.2f} '
-                  f'{row["ms"]:9.1f} {speedup:8.2f}x {difference:>10}  {same} ({counts} detections on {len(images)} frames)',
-                  flush=True)
+                  f'{row["ms"]:9.1f} {speedup:8.2f}x {difference:>10}  {same} ({counts} detections on '
+                  f'{len(images)} frames)', flush=True)
             model.release()
     print('speed-up: the faster torch graph of the same model in this run / this backend (per frame)')
     if args.plot:
