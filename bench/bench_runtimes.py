@@ -164,7 +164,7 @@ def main() -> int:
             if backend == 'torch frozen' and not model.frozen:
                 print(f'{title:28} {backend:14} not frozen: {model.freeze_note}', flush=True)
                 continue
-            detector = Detector(model, score_threshold=args.score_threshold)
+            detector = Detector(model, score_threshold=args.score_threshold, max_detections=10000)
             found = [detector.detect_arrays(image) for image in images]
             loaded.append({'backend': backend, 'detector': detector, 'configure': configure, 'cached': cached,
                            'found': found, 'ms': float('inf')})
