@@ -77,7 +77,9 @@ def subscriber(variant: str, keep: int, report: Path) -> int:
 
     def write() -> None:
         times = os.times()
-        report.write_text(f'{count[0]} {times.user + times.system}')
+        partial = report.with_suffix('.part')
+        partial.write_text(f'{count[0]} {times.user + times.system}')
+        os.replace(partial, report)  # the reader never sees a half-written file
 
     node.create_timer(0.5, write)
     try:
