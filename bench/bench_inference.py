@@ -456,6 +456,9 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
     print(f'detections per second (b)/(a) = {main_row["dps"] / reference:.3f}   (a = the faster of both bare '
           f'loops, {reference:.2f} fps; goal >= 0.95; against their mean: '
           f'{main_row["dps"] / ((bare["fps"] + again["fps"]) / 2):.3f})')
+    print(f'detections per second (b) x the node\'s own inference_ms_mean = '
+          f'{main_row["dps"] * main_row["node_ms"] / 1e3:.3f}   (1.0: the model never waits for a frame; '
+          'measured in one process at one time, so a shared machine moves it least)')
     if rows:
         best = max((r for r in rows if r['lost'] < 0.05), key=lambda r: r['rate'], default=None)
         found = f'{best["rate"]:.2f} Hz = {best["rate"] / reference:.2f} x the bare rate' if best else 'none'
