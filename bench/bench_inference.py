@@ -12,6 +12,19 @@ runs as `inference_node` does on a robot (own process, single-threaded executor,
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/bench_inference.py [--seconds 8] [--size 640] [--threads 1] [--overload 1.25]
+
+With `--camera WxH@HZ` it measures the realistic case instead: a camera of that size and fixed
+rate in this process, the node in its own process, and the bare loop of the same model on the
+same frames (best of the plain and the frozen graph, measured before and after); it prints
+detections per second of each and their ratio, latency p50/p99, frames lost and CPU per process.
+`--search` then also looks for the highest camera rate with under 5 % of frames lost
+(ros2_benchmark style). `--model yolov8n-cost` is a graph of the project's own with the
+architecture and cost of YOLOv8n (3.1 M parameters, 8.6 GFLOP at 640x640), saved in the project's
+format; `--backend` runs node and bare loop on openvino or onnxruntime.
+
+    .venv/bin/python bench/bench_inference.py --camera 1280x720@30 --model yolov8n-cost --threads 2
+    .venv/bin/python bench/bench_inference.py --camera 1920x1080@30 --model yolov8n-cost --threads 2
+    .venv/bin/python bench/bench_inference.py --camera 640x480@30 --model tiny --size 320 --search
 """
 
 from __future__ import annotations
@@ -40,19 +53,29 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--overload', type=float, default=1.25,
                         help='camera rate / bare model rate in the throughput phase')
     parser.add_argument('--threads', type=int, default=1, help='torch threads in every variant')
+    parser.add_argument('--camera', default='', metavar='WxH@HZ',
+                        help='fixed-rate camera mode, e.g. 1280x720@30 (see the module docstring)')
+    parser.add_argument('--model', default='tiny',
+                        help="camera mode: 'tiny', 'yolov8n-cost' (input --size) or a model file")
+    parser.add_argument('--backend', default='torch', choices=('torch', 'openvino', 'onnxruntime'),
+                        help='camera mode: runtime of node and bare loop')
+    parser.add_argument('--search', action='store_true',
+                        help='camera mode: also search the highest camera rate with < 5 %% of frames lost')
+    parser.add_argument('--plot', default='', help='with --search: write a PNG of the search here')
     parser.add_argument('--typical-node', action='store_true', help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def make_frames(count: int = 8) -> list[np.ndarray]:
-    """Return 640x480 bgr8 frames with a few coloured shapes on noise."""
+def make_frames(count: int = 8, width: int = 640, height: int = 480) -> list[np.ndarray]:
+    """Return bgr8 frames with a few coloured shapes on noise."""
     rng = np.random.default_rng(0)
     frames = []
+    side = max(16, width // 8)
     for _ in range(count):
-        frame = rng.integers(0, 80, (480, 640, 3), dtype=np.uint8)
+        frame = rng.integers(0, 80, (height, width, 3), dtype=np.uint8)
         for _ in range(3):
-            x, y = int(rng.integers(0, 560)), int(rng.integers(0, 400))
-            frame[y:y + 80, x:x + 80] = rng.integers(100, 256, 3, dtype=np.uint8)
+            x, y = int(rng.integers(0, width - side)), int(rng.integers(0, height - side))
+            frame[y:y + side, x:x + side] = rng.integers(100, 256, 3, dtype=np.uint8)
         frames.append(frame)
     return frames
 
@@ -100,6 +123,7 @@ class Graph:
                                       QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
         self.compute: list[tuple[float, float]] = []  # (monotonic, the node's own inference_ms_mean)
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
+        self.published = 0
         self.messages = [array_to_image(f, 'bgr8') for f in frames]
         for msg in self.messages:
             msg.header.frame_id = 'camera_optical_frame'
@@ -132,6 +156,7 @@ class Graph:
             msg = self.messages[i % len(self.messages)]
             msg.header.stamp = self.clock.now().to_msg()
             self.pub.publish(msg)
+            self.published += 1
             i += 1
             next_time += period
             delay = next_time - time.monotonic()
@@ -259,6 +284,229 @@ def typical_node(size: int, threads: int) -> int:
     return 0
 
 
+
+# Fixed-rate camera mode -------------------------------------------------------------------------------
+
+def parse_camera(text: str) -> tuple[int, int, float]:
+    """Return (width, height, rate) of 'WxH@HZ'."""
+    try:
+        size, rate = text.lower().split('@')
+        width, height = (int(v) for v in size.split('x'))
+        return width, height, float(rate)
+    except ValueError:
+        raise SystemExit(f'--camera {text!r}: expected WxH@HZ, e.g. 1280x720@30') from None
+
+
+def make_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
+    """Write (or name) the model of camera mode; return its path and a description."""
+    from physical_ai.core.detection import samples
+
+    if args.model == 'yolov8n-cost':
+        size = args.size
+        path = workdir / 'yolov8n_cost.pt'
+        samples.save_yolov8n_cost(path, imgsz=(size, size))
+        params = sum(p.numel() for p in samples.YoloV8nCost(4).parameters()) / 1e6
+        return path, (f'YOLOv8n-cost physical_ai/1 graph ({params:.1f} M parameters, random weights), input '
+                      f'{size}x{size} letterboxed')
+    if args.model == 'tiny':
+        path = workdir / 'tiny.torchscript'
+        samples.save_tiny_detector(path, imgsz=(args.size, args.size), names=NAMES, seed=0)
+        return path, f'MobileNet-style detector (random weights), input {args.size}x{args.size} letterboxed'
+    path = Path(args.model).expanduser()
+    if not path.is_file():
+        raise SystemExit(f'--model {args.model!r}: expected tiny, yolov8n-cost or a model file')
+    return path, f'model file {path}'
+
+
+def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespace) -> dict:
+    """Return the fastest bare loop: plain and frozen graph (or the backend), on the main and a worker thread.
+
+    The thread matters: with the stack's malloc tuning, large models were measured several times
+    slower on the main thread than on a worker thread (the node runs its model on a worker thread).
+    """
+    from physical_ai.core.detection import Detector, load_model
+
+    variants = [('frozen', {'freeze': True}), ('plain', {'freeze': False})] if args.backend == 'torch' \
+        else [(args.backend, {'backend': args.backend})]
+    best: dict = {}
+    rates: dict = {}
+    for name, options in variants:
+        detector = Detector(load_model(model_path, threads=args.threads, **options))
+        if name == 'frozen' and not detector.model.frozen:
+            print(f'    (the frozen graph is not used: {detector.model.freeze_note})', flush=True)
+            continue
+        for where in ('worker', 'main'):
+            result: dict = {}
+            if where == 'main':
+                _bare_loop(detector, frames, args.seconds, result)
+            else:
+                worker = threading.Thread(target=_bare_loop, args=(detector, frames, args.seconds, result))
+                worker.start()
+                worker.join()
+            rates[f'{name}/{where}_fps'] = result['fps']
+            if not best or result['fps'] > best['fps']:
+                best = result | {'graph': f'{name} graph, {where} thread'}
+        detector.model.release()
+    return best | rates
+
+
+def _bare_loop(detector, frames: list[np.ndarray], seconds: float, result: dict) -> None:
+    for frame in frames[:2]:  # warm-up
+        detector.detect_arrays(frame)
+    times = []
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds or len(times) < 3:
+        t0 = time.perf_counter()
+        detector.detect_arrays(frames[i % len(frames)])
+        times.append(time.perf_counter() - t0)
+        i += 1
+    result['fps'] = len(times) / (time.perf_counter() - start)
+    result['ms'] = statistics.median(times) * 1e3
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """Return user + system CPU seconds of a process (this one when pid is None)."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def fixed_rate(graph: Graph, pid: int, rate: float, seconds: float) -> dict:
+    """Run the camera at `rate` Hz; return detections per second, loss, latency and CPU figures."""
+    warm = min(3.0, max(1.0, seconds / 4))
+    with graph.lock:
+        graph.received.clear()
+    graph.published = 0
+    start, _ = graph.run_camera(rate, warm)
+    cpu_node, cpu_here, t0 = cpu_seconds(pid), cpu_seconds(), time.monotonic()
+    sent_before = graph.published
+    start, end = graph.run_camera(rate, seconds)
+    sent = graph.published - sent_before
+    cpu_node, cpu_here = cpu_seconds(pid) - cpu_node, cpu_seconds() - cpu_here
+    wall = time.monotonic() - t0
+    time.sleep(0.3)
+    latencies = sorted(graph.window(start, end + 0.3))
+    got = len(graph.window(start, end))
+    with graph.lock:
+        compute = [ms for t, ms in graph.compute if start + 1.0 <= t <= end + 0.3 and ms == ms]
+    return {'rate': rate, 'sent': sent, 'dps': got / (end - start), 'camera_fps': sent / (end - start),
+            'node_ms': statistics.median(compute) if compute else float('nan'),
+            'lost': 1.0 - min(1.0, got / max(1, sent)),
+            'p50': latencies[len(latencies) // 2] if latencies else float('nan'),
+            'p99': latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies
+            else float('nan'),
+            'cpu_node': 100.0 * cpu_node / wall, 'cpu_camera': 100.0 * cpu_here / wall}
+
+
+def camera_mode(args: argparse.Namespace, domain: int) -> int:
+    """Measure the realistic case: a fixed-rate camera into the node, and the bare loop of the same model."""
+    import platform
+
+    import torch
+
+    width, height, rate = parse_camera(args.camera)
+    torch.set_num_threads(args.threads)
+    workdir = Path(tempfile.mkdtemp(prefix='bench_inference_'))
+    model_path, described = make_model(args, workdir)
+    frames = make_frames(4, width, height)
+    print(f'model: {described}; backend {args.backend}; camera {width}x{height} bgr8 at {rate:g} Hz from '
+          f'this process; torch threads {args.threads}; ROS_DOMAIN_ID {domain}, loopback DDS (32 MiB shared '
+          f'memory), GLIBC malloc tuning; {os.cpu_count()} CPUs ({platform.machine()}), load average '
+          f'{", ".join(f"{v:.2f}" for v in os.getloadavg())}', flush=True)
+    bare = bare_best(model_path, frames, args)
+    others = ', '.join(f'{k[:-4]} {v:.2f} fps' for k, v in bare.items() if k.endswith('_fps'))
+    print(f'(a) bare loop (preprocess + model + postprocess, {width}x{height} frames): {bare["fps"]:.2f} '
+          f'fps, {bare["ms"]:.1f} ms per frame (median), best graph: {bare["graph"]} ({others})', flush=True)
+    graph = Graph(frames)
+    rows = []
+    node_cmd = [sys.executable, '-m', 'physical_ai.nodes.inference_node', '--ros-args',
+                '-p', f'model_path:={model_path}', '-p', f'threads:={args.threads}',
+                '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false']
+    log = workdir / 'inference_node.log'
+    try:
+        with open(log, 'wb') as out:
+            proc = subprocess.Popen(node_cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
+                                    start_new_session=True)
+            try:
+                graph.wait_ready(timeout=300.0)
+                main_row = fixed_rate(graph, proc.pid, rate, args.seconds * 2)
+                row = main_row
+                print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
+                      f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
+                      f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
+                      f'camera + receiver process {row["cpu_camera"]:.0f} %; the node\'s own '
+                      f'inference_ms_mean {row["node_ms"]:.1f} ms', flush=True)
+                if args.search:
+                    rows = rate_search(graph, proc.pid, bare['fps'], args.seconds)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+    finally:
+        graph.close()
+    again = bare_best(model_path, frames, args)
+    print(f'(a) bare loop again (the machine may be shared): {again["fps"]:.2f} fps ({again["graph"]})',
+          flush=True)
+    reference = max(bare['fps'], again['fps'])
+    print(f'detections per second (b)/(a) = {main_row["dps"] / reference:.3f}   (a = the faster of both bare '
+          f'loops, {reference:.2f} fps; goal >= 0.95; against their mean: '
+          f'{main_row["dps"] / ((bare["fps"] + again["fps"]) / 2):.3f})')
+    print(f'detections per second (b) x the node\'s own inference_ms_mean = '
+          f'{main_row["dps"] * main_row["node_ms"] / 1e3:.3f}   (1.0: the model never waits for a frame; '
+          'measured in one process at one time, so a shared machine moves it least)')
+    if rows:
+        best = max((r for r in rows if r['lost'] < 0.05), key=lambda r: r['rate'], default=None)
+        found = f'{best["rate"]:.2f} Hz = {best["rate"] / reference:.2f} x the bare rate' if best else 'none'
+        print(f'highest camera rate with < 5 % of frames lost: {found}')
+        if args.plot:
+            plot_search(rows, reference, Path(args.plot), described)
+    return 0
+
+
+def rate_search(graph: Graph, pid: int, bare_fps: float, seconds: float) -> list[dict]:
+    """ros2_benchmark-style: camera rates around the bare rate, keeping the highest with < 5 % lost."""
+    rows = []
+    low, high = 0.5 * bare_fps, 1.5 * bare_fps
+    for _ in range(5):
+        rate = (low + high) / 2
+        row = fixed_rate(graph, pid, rate, seconds)
+        rows.append(row)
+        print(f'    search: camera {rate:.2f} Hz ({rate / bare_fps:.2f} x bare): {row["dps"]:.2f} '
+              f'detections/s, {100 * row["lost"]:.1f} % of frames lost, latency p50 {row["p50"]:.1f} ms, '
+              f'p99 {row["p99"]:.1f} ms', flush=True)
+        low, high = (rate, high) if row['lost'] < 0.05 else (low, rate)
+    return rows
+
+
+def plot_search(rows: list[dict], bare_fps: float, path: Path, described: str) -> None:
+    """Write a PNG: detections per second and frames lost against the camera rate."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = sorted(rows, key=lambda r: r['rate'])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([r['rate'] for r in rows], [r['dps'] for r in rows], 'o-', label='detections/s (node)')
+    ax.axhline(bare_fps, color='gray', linestyle='--', label='bare loop')
+    ax.set_xlabel('camera rate (Hz)')
+    ax.set_ylabel('detections per second')
+    twin = ax.twinx()
+    twin.plot([r['rate'] for r in rows], [100 * r['lost'] for r in rows], 's:', color='tab:red',
+              label='frames lost (%)')
+    twin.set_ylabel('frames lost (%)')
+    ax.set_title(described[:60], fontsize=8)
+    fig.legend(loc='upper left', fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f'plot: {path}')
+
+
 def main() -> int:
     args = parse_args()
     if args.typical_node:
@@ -272,6 +520,8 @@ def main() -> int:
     from physical_ai.testing import isolate_environment
 
     domain = isolate_environment()
+    if args.camera:
+        return camera_mode(args, domain)
     import torch
 
     from physical_ai.core.detection import samples

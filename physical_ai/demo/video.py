@@ -131,6 +131,13 @@ class Mp4Writer:
             self._writer = None
 
 
+class _Stamp:
+    __slots__ = ('sec', 'nanosec')
+
+    def __init__(self, sec: int, nanosec: int) -> None:
+        self.sec, self.nanosec = sec, nanosec
+
+
 class VideoRecorder:
     """Subscribes to the camera view (annotated or raw plus detections) and writes the MP4.
 
@@ -164,8 +171,9 @@ class VideoRecorder:
         self._raw_sub = None
         self._annotated_sub = None
         if source != 'annotated':
+            # raw: pixels are read straight from the serialized bytes (one copy, no Python message).
             self._raw_sub = node.create_subscription(Image, 'camera/image_raw', self._on_raw,
-                                                     qos_profile_sensor_data)
+                                                     qos_profile_sensor_data, raw=True)
             reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
             self._det_sub = node.create_subscription(Detection2DArray, 'detections', self._on_detections,
                                                      reliable)
@@ -211,19 +219,21 @@ class VideoRecorder:
         with self._lock:
             self._detections = found
 
-    def _on_raw(self, msg: Any) -> None:
+    def _on_raw(self, data: bytes) -> None:
         if self.annotated:
             return
         from physical_ai.core.detection.annotate import draw_detections
+        from physical_ai.core.wire_image import parse_image
 
         try:
+            msg = parse_image(data)
             frame = to_bgr(msg)
         except ImageError:
             self.dropped += 1
             return
         with self._lock:
             detections = list(self._detections)
-        self._write(draw_detections(frame, detections), msg.header.stamp)
+        self._write(draw_detections(frame, detections), _Stamp(msg.stamp_sec, msg.stamp_nanosec))
 
     def _on_annotated(self, msg: Any) -> None:
         try:

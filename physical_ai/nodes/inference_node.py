@@ -2,8 +2,9 @@
 
 Lifecycle: the model is loaded in on_configure, frames are processed while active, the model is
 released in on_cleanup. With `autostart` (default) the node configures and activates itself.
-Frames never queue: the subscription callback only swaps the newest image into a one-slot
-buffer, and a worker thread runs the model on whatever is newest when it is free.
+Frames never queue: the subscription is serialized (raw), so its callback only swaps the newest
+frame's bytes into a one-slot buffer, and a worker thread parses and runs the model on whatever is
+newest when it is free. Frames the model cannot take are never deserialized.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from builtin_interfaces.msg import Time as TimeMsg
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -20,6 +22,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.time import Time
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose, VisionClass
 
 from physical_ai.core.detection import Detection, Detector, as_color, draw_detections, load_model
@@ -27,6 +30,7 @@ from physical_ai.core.detection.model import error_line
 from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
 from physical_ai.core.tracking import Tracker, TrackerConfig
+from physical_ai.core.wire_image import WireImage, parse_image
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
 from physical_ai.params.inference import PARAMS
 
@@ -114,7 +118,7 @@ class InferenceNode(LifecycleNode):
         self._pub_detections = self._pub_annotated = self._pub_labels = None
         self._subscription = None
         self._cond = threading.Condition()
-        self._slot: Image | None = None
+        self._slot: bytes | None = None
         self._stop = False
         self._worker: threading.Thread | None = None
         self._stats = _Stats()
@@ -140,7 +144,8 @@ class InferenceNode(LifecycleNode):
         try:
             model = load_model(v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
                                threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
-                               input_size=v['input_size'])
+                               input_size=v['input_size'], backend=v['backend'],
+                               cache_dir=v['backend_cache'] or None)
             detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
                                 max_detections=v['max_detections'], classes=v['classes'],
                                 letterbox=v['letterbox'])
@@ -165,7 +170,7 @@ class InferenceNode(LifecycleNode):
             LabelInfo, 'detections/labels', labels_qos(), qos_overriding_options=overrides)
         info = model.info
         size = 'image size' if info.input_size is None else f'{info.input_size[0]}x{info.input_size[1]}'
-        frozen = 'frozen' if model.frozen else model.freeze_note
+        frozen = model.backend_note or ('frozen' if model.frozen else model.freeze_note)
         device = f'{model.device}{", fp16" if model.half else ""}'
         self.get_logger().info(
             f'loaded {model.path} ({info.layout} from {info.source}, input {size}, '
@@ -180,9 +185,10 @@ class InferenceNode(LifecycleNode):
             return result
         self._publish_labels()
         self._start_worker()
+        # raw: the callback gets the serialized bytes; only the frame the worker takes is parsed.
         self._subscription = self.create_subscription(
             Image, 'camera/image_raw', self._on_image, sensor_qos(),
-            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+            qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True)
         self._state = 'active'
         return SUCCESS
 
@@ -261,12 +267,12 @@ class InferenceNode(LifecycleNode):
 
     # Processing ----------------------------------------------------------------------------------
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, data: bytes) -> None:
         with self._cond:
             if self._slot is not None:
                 with self._stats.lock:
                     self._stats.dropped += 1
-            self._slot = msg
+            self._slot = data
             self._cond.notify()
 
     def _start_worker(self) -> None:
@@ -312,12 +318,13 @@ class InferenceNode(LifecycleNode):
                 self._stats.bad('errors')
                 self.get_logger().error(f'frame failed: {error_line(err)}', throttle_duration_sec=WARN_PERIOD)
 
-    def _process(self, msg: Image) -> None:
+    def _process(self, data: bytes) -> None:
         detector = self._detector
         if detector is None:
             return
         try:
-            image, order = as_color(image_to_array(msg), msg.encoding)
+            wire = parse_image(data)
+            image, order = as_color(image_to_array(wire), wire.encoding)
         except ImageError as err:
             self._stats.bad('malformed')
             self.get_logger().warning(f'dropped image: {err}', throttle_duration_sec=WARN_PERIOD)
@@ -325,12 +332,13 @@ class InferenceNode(LifecycleNode):
         started = time.perf_counter()
         boxes, scores, classes = detector.detect_arrays(image, order)
         inference_ms = (time.perf_counter() - started) * 1e3
-        ids, tracking_ms = self._track(boxes, scores, classes, msg)
+        header = _header(wire)
+        ids, tracking_ms = self._track(boxes, scores, classes, header)
         names = [detector.class_name(c) for c in classes.tolist()]
-        out = Detection2DArray(header=msg.header)
+        out = Detection2DArray(header=header)
         for (x1, y1, x2, y2), score, name, track_id in zip(boxes.tolist(), scores.tolist(), names, ids,
                                                            strict=True):
-            det = Detection2D(header=msg.header, id=track_id)
+            det = Detection2D(header=header, id=track_id)
             det.bbox.center.position.x = (x1 + x2) / 2
             det.bbox.center.position.y = (y1 + y2) / 2
             det.bbox.size_x = x2 - x1
@@ -341,30 +349,30 @@ class InferenceNode(LifecycleNode):
             det.results.append(hypothesis)
             out.detections.append(det)
         self._pub_detections.publish(out)
-        self._stats.frame(self._latency_ms(msg), inference_ms, tracking_ms)
+        self._stats.frame(self._latency_ms(header), inference_ms, tracking_ms)
         annotated = self._pub_annotated
         if self._values['publish_annotated'] and annotated is not None and annotated.get_subscription_count():
             drawn = draw_detections(image, [
                 Detection(*box, score, index, name) for box, score, index, name
                 in zip(boxes.tolist(), scores.tolist(), classes.tolist(), names, strict=True)], order)
             picture = array_to_image(drawn, 'bgr8' if order == 'bgr' else 'rgb8')
-            picture.header = msg.header
+            picture.header = header
             annotated.publish(picture)
 
-    def _track(self, boxes: Any, scores: Any, classes: Any, msg: Image) -> tuple[list[str], float | None]:
+    def _track(self, boxes: Any, scores: Any, classes: Any, header: Header) -> tuple[list[str], float | None]:
         """Return the track id of each detection ('' untracked) and the tracker's time (ms, None if off)."""
         tracker = self._tracker
         if tracker is None:
             return [''] * len(boxes), None
-        stamp = msg.header.stamp
+        stamp = header.stamp
         seconds = stamp.sec + stamp.nanosec * 1e-9 if stamp.sec or stamp.nanosec \
             else self.get_clock().now().nanoseconds * 1e-9  # unstamped images: the node's clock
         started = time.perf_counter()
         ids = tracker.update(boxes, scores, classes, seconds)
         return [str(i) if i else '' for i in ids.tolist()], (time.perf_counter() - started) * 1e3
 
-    def _latency_ms(self, msg: Image) -> float | None:
-        stamp = msg.header.stamp
+    def _latency_ms(self, header: Header) -> float | None:
+        stamp = header.stamp
         if stamp.sec < 0 or (stamp.sec == 0 and stamp.nanosec == 0):
             return None  # unstamped, or before the epoch (rclpy's Time refuses those): no latency
         clock = self.get_clock()
@@ -393,6 +401,7 @@ class InferenceNode(LifecycleNode):
             values['device'] = str(model.device) + (' fp16' if model.half else '')
             values['format'] = f'{model.info.layout} ({model.info.source})'
             values['frozen'] = model.frozen
+            values['backend'] = model.backend
         else:
             values['device'] = self._values['device']
         if self._error:
@@ -404,6 +413,10 @@ class InferenceNode(LifecycleNode):
         if values['processed_frames'] == 0:
             return 'ok', 'active, no image yet', values
         return 'ok', f'{values["inference_rate_hz"]:.1f} Hz', values
+
+
+def _header(wire: WireImage) -> Header:
+    return Header(stamp=TimeMsg(sec=wire.stamp_sec, nanosec=wire.stamp_nanosec), frame_id=wire.frame_id)
 
 
 def main(args: list[str] | None = None) -> int:

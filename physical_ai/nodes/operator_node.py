@@ -20,7 +20,9 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Bool
 from vision_msgs.msg import Detection2DArray
 
+from physical_ai.core.errors import ImageError
 from physical_ai.core.network.fleet import Fleet, RobotStatus
+from physical_ai.core.wire_image import parse_image
 from physical_ai.nodes.common import declare_params, sensor_qos
 from physical_ai.params.operator import PARAMS
 
@@ -61,8 +63,10 @@ class OperatorNode(Node):
                 return robot
             v = self._values
             self._subs[ns] = [
+                # raw: only the size and encoding are read, from the serialized bytes (no pixel copy).
                 self.create_subscription(Image, f'{ns}/{v["image_topic"]}',
-                                         lambda msg, r=robot: self._on_image(r, msg), sensor_qos()),
+                                         lambda data, r=robot: self._on_image(r, data), sensor_qos(),
+                                         raw=True),
                 self.create_subscription(Detection2DArray, f'{ns}/{v["detections_topic"]}',
                                          lambda msg, r=robot: r.detections.add(time.monotonic()),
                                          QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)),
@@ -117,11 +121,16 @@ class OperatorNode(Node):
         how = 'ENGAGED' if engaged else 'released'
         self.get_logger().warning(f'e_stop {how} for {robot.namespace}')
 
-    def _on_image(self, robot: RobotStatus, msg: Image) -> None:
+    def _on_image(self, robot: RobotStatus, data: bytes) -> None:
         now = time.monotonic()
+        try:
+            msg = parse_image(data)
+            size = f'{msg.width}x{msg.height} {msg.encoding}'
+        except ImageError as err:
+            size = f'malformed ({err})'
         with self._lock:
             robot.images.add(now)
-            robot.image_size = f'{msg.width}x{msg.height} {msg.encoding}'
+            robot.image_size = size
             robot.last_seen = now
 
     def _publisher_namespace(self, info: Any) -> str:

@@ -4,6 +4,8 @@ from physical_ai.params import ParamSpec
 
 # The same tuple as physical_ai.core.detection.model.FORMATS (kept literal: no torch import here).
 FORMATS = ('auto', 'yolov8', 'yolov5', 'torchvision', 'physical_ai')
+# The same tuple as physical_ai.core.runtime.BACKENDS.
+BACKENDS = ('torch', 'openvino', 'onnxruntime')
 
 PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('model_path', '', 'TorchScript model file (a local file; nothing is ever downloaded).',
@@ -22,8 +24,13 @@ PARAMS: tuple[ParamSpec, ...] = (
               read_only=True),
     ParamSpec('device', 'cpu', "Where the model runs: 'cpu', 'cuda' or 'cuda:N'.", read_only=True),
     ParamSpec('half', False, 'Run in float16 (CUDA only; ignored with a warning on CPU).', read_only=True),
-    ParamSpec('threads', 0, 'Torch intra-op threads for this process; 0 keeps torch\'s default.',
-              min_value=0, max_value=256, read_only=True),
+    ParamSpec('threads', 0, 'Intra-op threads of torch (for this process) and of the backend; 0 keeps '
+              'their default.', min_value=0, max_value=256, read_only=True),
+    ParamSpec('backend', 'torch', 'Runtime for the TorchScript file: torch, or openvino / onnxruntime '
+              '(converted at configure, cached on disk, checked against TorchScript on a probe input; CPU).',
+              choices=BACKENDS, read_only=True),
+    ParamSpec('backend_cache', '', 'Folder of converted models (keyed by model sha256 and backend version). '
+              'Empty: $PHYSICAL_AI_CACHE/runtime, else ~/.cache/physical_ai/runtime.', read_only=True),
     ParamSpec('score_threshold', 0.25, 'Minimum score of a detection.', min_value=0.0, max_value=1.0),
     ParamSpec('nms_iou', 0.45, 'Boxes of one class overlapping a better one by more than this IoU are '
               'dropped.', min_value=0.0, max_value=1.0),

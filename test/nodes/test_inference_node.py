@@ -360,3 +360,57 @@ def test_track_ids_persist_across_frames_and_tracking_turns_off(ros, yolov8, cam
     detections.clear()
     msg = feed(camera, scene(stamp=(101, 0)), detections)[0]
     assert [d.id for d in msg.detections] == ['', '']
+
+
+@pytest.mark.parametrize('frame_id', ['', 'c', 'cam', 'camera_optical_frame'])
+def test_serialized_frames_keep_header_and_padded_rows(ros, yolov8, camera, frame_id):
+    # The node subscribes to serialized images and reads the header and pixels from the bytes:
+    # every alignment of the fields after frame_id, and rows padded beyond width * 3.
+    start(ros, yolov8, name=f'inference_{len(frame_id)}')
+    detections = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    plain = scene(stamp=(42, 7))
+    pixels = np.frombuffer(plain.data, np.uint8).reshape(360, 640 * 3)
+    padded = np.full((360, 640 * 3 + 5), 255, np.uint8)  # white padding: seen as pixels, it would be a box
+    padded[:, :640 * 3] = pixels
+    msg = Image(height=360, width=640, encoding='bgr8', step=640 * 3 + 5, data=padded.tobytes())
+    msg.header.stamp.sec, msg.header.stamp.nanosec = 42, 7
+    msg.header.frame_id = frame_id
+    out = feed(camera, msg, detections)[0]
+    assert out.header == msg.header and all(d.header == msg.header for d in out.detections)
+    (red, _, cx, cy, w, h), _green = boxes_of(out)
+    assert red == 'red' and [cx, cy, w, h] == pytest.approx([200, 100, 200, 100], abs=1.0)
+
+
+def test_openvino_backend_gives_the_detections_of_torch(ros, tmp_path, camera):
+    path = tmp_path / 'yolov8n_cost.pt'
+    samples.save_yolov8n_cost(path, imgsz=(96, 128))
+    cache = tmp_path / 'cache'
+    options = {'score_threshold': 0.02, 'max_detections': 10}
+    start(ros, path, **options)
+    overrides = [Parameter('model_path', value=str(path)), Parameter('backend', value='openvino'),
+                 Parameter('backend_cache', value=str(cache)), Parameter('threads', value=1)]
+    overrides += [Parameter(k, value=v) for k, v in options.items()]
+    ros.add(InferenceNode('inference_ov', context=ros.context, parameter_overrides=overrides,
+                          cli_args=['--ros-args', '-r', 'detections:=detections_ov']))
+    from_torch = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    from_openvino = ros.collect(Detection2DArray, 'detections_ov', RELIABLE)
+    image = scene(stamp=(5, 0))
+    expected = boxes_of(feed(camera, image, from_torch)[0])
+    got = boxes_of(feed(camera, image, from_openvino)[0])
+    assert list(cache.glob('*-openvino-*/model.xml'))
+    assert expected and [b[0] for b in got] == [b[0] for b in expected]
+    assert [b[1:] for b in got] == [pytest.approx(b[1:], abs=0.05) for b in expected]
+    status = status_of(ros, 'inference_ov', lambda s: int(values(s)['processed_frames']) >= 1, timeout=20)
+    assert values(status)['backend'] == 'openvino'
+
+
+def test_missing_backend_fails_configure_with_the_package_to_install(ros, yolov8, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)  # as when the package is not installed
+    node = start(ros, yolov8, name='inference_ort', backend='onnxruntime')
+    assert node.failed
+    status = status_of(ros, 'inference_ort')
+    assert status.level == DiagnosticStatus.ERROR
+    assert "backend 'onnxruntime' needs the Python package onnxruntime" in status.message
+    assert 'onnxruntime==' in status.message and '\n' not in status.message

@@ -95,9 +95,14 @@ class Model:
     freeze_note: str = ''
     sha256: str = ''
     metadata: dict[str, Any] = field(default_factory=dict)
+    backend: str = 'torch'
+    compiled: Any = None  # a physical_ai.core.runtime.Compiled when backend is not torch
+    backend_note: str = ''
 
     def __call__(self, tensor: torch.Tensor) -> Any:
         """Run the model on a preprocessed [1, 3, h, w] tensor and return its raw output."""
+        if self.compiled is not None:
+            return self.compiled(tensor)
         with torch.inference_mode():
             if self.info.call == 'list':
                 return self.module([tensor[0]])
@@ -106,6 +111,7 @@ class Model:
     def release(self) -> None:
         """Drop the module so its memory can be freed (and give CUDA memory back)."""
         self.module = None
+        self.compiled = None
         if self.device.type == 'cuda':
             torch.cuda.empty_cache()
 
@@ -260,15 +266,29 @@ def ultralytics_info(meta: dict[str, Any]) -> ModelInfo:
 
 def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 'cpu', half: bool = False,
                threads: int = 0, model_format: str = 'auto', labels: Sequence[str] = (),
-               input_size: Sequence[int] = (), freeze: bool = True) -> Model:
+               input_size: Sequence[int] = (), freeze: bool = True, backend: str = 'torch',
+               cache_dir: str | os.PathLike[str] | None = None) -> Model:
     """Load, check, describe, probe and (where safe) freeze a TorchScript detector.
 
     Raises ModelError with one line naming the file or device and what was expected.
-    `threads` > 0 sets torch's intra-op thread count for the process; 0 leaves torch's default.
+    `threads` > 0 sets torch's intra-op thread count for the process (and the backend's); 0 leaves
+    the default. `backend` openvino or onnxruntime converts the loaded graph for that runtime
+    (physical_ai.core.runtime: cached in `cache_dir`, checked against TorchScript on the probe).
     """
+    from physical_ai.core import runtime
+
     if model_format not in FORMATS:
         raise ModelError(f'model_format {model_format!r} is not accepted; one of {", ".join(FORMATS)}')
+    if backend not in runtime.BACKENDS:
+        raise ModelError(f'backend {backend!r} is not accepted; one of {", ".join(runtime.BACKENDS)}')
     torch_device = resolve_device(device)
+    if backend != 'torch':
+        if torch_device.type != 'cpu':
+            raise ModelError(f'backend {backend} runs on the CPU here; device {device!r} needs backend torch')
+        try:
+            runtime.backend_version(backend)  # a missing package is said before anything is loaded
+        except runtime.BackendError as err:
+            raise ModelError(str(err)) from err
     path = _check_file(path, sha256)
     extra = {PHYSICAL_AI_FILE: '', ULTRALYTICS_FILE: ''}
     try:
@@ -300,9 +320,33 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
     if guessed_size and info.layout == 'torchvision':
         info = replace(info, input_size=None)  # torchvision detectors take any size and resize inside
     model.info = _check_names(info, path)
-    if freeze:
+    if backend != 'torch':
+        _convert(model, backend, probe, output, threads, cache_dir)
+    elif freeze:
         _freeze(model, probe, output)
     return model
+
+
+def _convert(model: Model, backend: str, probe: torch.Tensor, reference: Any, threads: int,
+             cache_dir: str | os.PathLike[str] | None) -> None:
+    """Run the model through a converted backend from now on, or raise ModelError saying why not."""
+    from physical_ai.core import runtime
+
+    if model.info.call != 'tensor':
+        raise ModelError(f'model file {model.path}: backend {backend} converts models that take one tensor; '
+                         'this one takes a list of images (torchvision); use backend torch')
+    try:
+        compiled = runtime.compile_backend(backend, model.module, probe, reference,
+                                           sha256=model.sha256 or file_sha256(model.path), threads=threads,
+                                           cache_dir=cache_dir,
+                                           ranked_rows=model.info.layout == 'xyxy_score_class')
+    except runtime.BackendError as err:
+        raise ModelError(f'model file {model.path}: {err}') from err
+    model.compiled = compiled
+    model.backend = backend
+    model.module = None  # the converted model is what runs; TorchScript's memory goes back
+    model.backend_note = (f'{backend} {compiled.version} ({"cached" if compiled.cached else "converted"} '
+                          f'{compiled.path}, probe difference {compiled.max_difference:.2g})')
 
 
 def _check_file(path: str | os.PathLike[str], pin: str) -> Path:
@@ -433,11 +477,21 @@ def _freeze(model: Model, probe: torch.Tensor, reference: Any) -> None:
         model.module = loaded
         model.freeze_note = f'not frozen: {str(err).strip().splitlines()[0][:200]}'
         return
-    if not _same_output(reference, output, half=model.half):
+    same = _same_output(reference, output, half=model.half) or _same_ranked_rows(model, reference, output)
+    if not same:
         model.module = loaded
         model.freeze_note = 'not frozen: the frozen graph computed different outputs'
         return
     model.frozen = True
+
+
+def _same_ranked_rows(model: Model, reference: Any, output: Any) -> bool:
+    """For [N, 6] outputs ranked by score: the same rows up to the order of near-equal scores."""
+    from physical_ai.core import runtime
+
+    if model.half or model.info.layout != 'xyxy_score_class':
+        return False
+    return runtime.output_difference(reference, output, ranked_rows=True) <= runtime.TOLERANCE
 
 
 def _same_output(a: Any, b: Any, half: bool) -> bool:

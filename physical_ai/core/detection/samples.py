@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+import warnings
 
 import torch
 from torch import nn
@@ -242,3 +243,175 @@ def save_tiny_detector(path: str | os.PathLike[str], imgsz: tuple[int, int] = (3
     """Write a scripted TinyDetector with an Ultralytics-style config.txt."""
     torch.manual_seed(seed)
     _save(TinyDetector(len(names)), path, {_model.ULTRALYTICS_FILE: ultralytics_config(names, imgsz)})
+
+
+# A YOLOv8n-cost detector of the project's own format ------------------------------------------------
+
+class _ConvBnAct(nn.Module):
+    """Convolution, BatchNorm, SiLU: the unit of the YOLOv8 family."""
+
+    def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = nn.SiLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the unit."""
+        return self.act(self.bn(self.conv(x)))
+
+
+class _Bottleneck(nn.Module):
+    def __init__(self, channels: int, shortcut: bool) -> None:
+        super().__init__()
+        self.cv1 = _ConvBnAct(channels, channels, 3)
+        self.cv2 = _ConvBnAct(channels, channels, 3)
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.cv2(self.cv1(x))
+        return x + y if self.shortcut else y
+
+
+class _C2f(nn.Module):
+    """The YOLOv8 CSP block: split, n bottlenecks on one half keeping every output, fuse."""
+
+    def __init__(self, cin: int, cout: int, n: int, shortcut: bool) -> None:
+        super().__init__()
+        self.half = cout // 2
+        self.cv1 = _ConvBnAct(cin, 2 * self.half)
+        self.blocks = nn.ModuleList(_Bottleneck(self.half, shortcut) for _ in range(n))
+        self.cv2 = _ConvBnAct((2 + n) * self.half, cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.cv1(x)
+        parts = [y[:, :self.half], y[:, self.half:]]
+        for block in self.blocks:
+            parts.append(block(parts[-1]))
+        return self.cv2(torch.cat(parts, 1))
+
+
+class _SPPF(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.cv1 = _ConvBnAct(cin, cin // 2)
+        self.pool = nn.MaxPool2d(5, 1, 2)
+        self.cv2 = _ConvBnAct(cin * 2, cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.cv1(x)
+        b = self.pool(a)
+        c = self.pool(b)
+        return self.cv2(torch.cat((a, b, c, self.pool(c)), 1))
+
+
+def _keep_output(seen: dict[int, torch.Tensor], index: int) -> Any:
+    def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        seen[index] = output.detach()
+    return hook
+
+
+class YoloV8nCost(nn.Module):
+    """A detector with the architecture and cost of YOLOv8n (width 0.25, depth 0.33), random weights.
+
+    Backbone (C2f, SPPF), PAN neck and the decoupled head with distribution-focal box regression
+    (16 bins per side) at strides 8, 16, 32, as Ultralytics builds YOLOv8n; the class branch is as
+    wide as for 80 classes so the cost matches whatever `num_classes` is. Decoding is in the graph
+    and the output is the project's own format: [max_det, 6] rows (x1, y1, x2, y2, score, class) in
+    input pixels, best first. Class biases start low so few boxes pass a usual threshold.
+    """
+
+    def __init__(self, num_classes: int = 4, max_det: int = 300) -> None:
+        super().__init__()
+        self.max_det = max_det
+        c = _ConvBnAct
+        self.stem = nn.Sequential(c(3, 16, 3, 2), c(16, 32, 3, 2), _C2f(32, 32, 1, True))
+        self.p3 = nn.Sequential(c(32, 64, 3, 2), _C2f(64, 64, 2, True))
+        self.p4 = nn.Sequential(c(64, 128, 3, 2), _C2f(128, 128, 2, True))
+        self.p5 = nn.Sequential(c(128, 256, 3, 2), _C2f(256, 256, 1, True), _SPPF(256, 256))
+        self.up = nn.Upsample(scale_factor=2.0, mode='nearest')
+        self.top4 = _C2f(384, 128, 1, False)
+        self.out3 = _C2f(192, 64, 1, False)
+        self.down3 = c(64, 64, 3, 2)
+        self.out4 = _C2f(192, 128, 1, False)
+        self.down4 = c(128, 128, 3, 2)
+        self.out5 = _C2f(384, 256, 1, False)
+        self.box = nn.ModuleList(nn.Sequential(c(ch, 64, 3), c(64, 64, 3), nn.Conv2d(64, 64, 1))
+                                 for ch in (64, 128, 256))
+        self.cls = nn.ModuleList(nn.Sequential(c(ch, 80, 3), c(80, 80, 3), nn.Conv2d(80, num_classes, 1))
+                                 for ch in (64, 128, 256))
+        self.register_buffer('bins', torch.arange(16, dtype=torch.float32).view(1, 1, 16, 1))
+        with torch.no_grad():
+            for branch in self.cls:
+                branch[-1].bias.fill_(-8.0)
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):  # non-trivial statistics so freezing has work to fold
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+
+    def calibrate(self, example: torch.Tensor, box_std: float = 2.0, class_std: float = 2.0) -> None:
+        """Scale the last convolutions so that random weights give a trained model's spread of outputs.
+
+        Without it the box bins and class logits of a random network barely vary, every anchor
+        scores the same and the ranking is numeric noise; with it the distances are peaked and a
+        handful of class logits stand out (std `class_std` around the bias of -8).
+        """
+        seen: dict[int, torch.Tensor] = {}
+        finals = [branch[-1] for branch in (*self.box, *self.cls)]
+        hooks = [conv.register_forward_hook(_keep_output(seen, index)) for index, conv in enumerate(finals)]
+        with torch.no_grad():
+            self(example)
+            for hook in hooks:
+                hook.remove()
+            for index, conv in enumerate(finals):
+                target = box_std if index < len(self.box) else class_std
+                conv.weight.mul_(target / max(float(seen[index].std()), 1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return [max_det, 6] rows (x1, y1, x2, y2, score, class) for a [1, 3, H, W] input."""
+        p3 = self.p3(self.stem(x))
+        p4 = self.p4(p3)
+        p5 = self.p5(p4)
+        h4 = self.top4(torch.cat((self.up(p5), p4), 1))
+        o3 = self.out3(torch.cat((self.up(h4), p3), 1))
+        o4 = self.out4(torch.cat((self.down3(o3), h4), 1))
+        o5 = self.out5(torch.cat((self.down4(o4), p5), 1))
+        boxes, scores = [], []
+        for level, (feature, stride) in enumerate(((o3, 8), (o4, 16), (o5, 32))):
+            dist = self.box[level](feature)  # [1, 64, h, w]
+            logits = self.cls[level](feature)  # [1, nc, h, w]
+            height, width = feature.shape[2], feature.shape[3]
+            ltrb = (dist.view(1, 4, 16, height * width).softmax(2) * self.bins).sum(2)  # [1, 4, A]
+            ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float32),
+                                    torch.arange(width, dtype=torch.float32), indexing='ij')
+            cx = (xs.reshape(1, -1) + 0.5) * stride
+            cy = (ys.reshape(1, -1) + 0.5) * stride
+            boxes.append(torch.stack((cx - ltrb[:, 0] * stride, cy - ltrb[:, 1] * stride,
+                                      cx + ltrb[:, 2] * stride, cy + ltrb[:, 3] * stride), 1))
+            scores.append(logits.flatten(2).sigmoid())
+        box = torch.cat(boxes, 2)[0]  # [4, A]
+        best, cls = torch.cat(scores, 2)[0].max(0)  # [A]
+        top, index = best.topk(min(self.max_det, int(best.shape[0])))
+        return torch.cat((box[:, index].t(), top.unsqueeze(1), cls[index].float().unsqueeze(1)), 1)
+
+
+YOLOV8N_NAMES = ('person', 'ball', 'box', 'cylinder')
+
+
+def save_yolov8n_cost(path: str | os.PathLike[str], imgsz: tuple[int, int] = (640, 640),
+                      names: tuple[str, ...] = YOLOV8N_NAMES, seed: int = 0) -> dict[str, Any]:
+    """Write a traced YoloV8nCost in the project's own format (physical_ai.json); return the metadata.
+
+    Traced at `imgsz` (its anchors are then constants, as in an Ultralytics export), which also
+    keeps the graph free of Python control flow, so every runtime backend can convert it.
+    """
+    torch.manual_seed(seed)
+    module = YoloV8nCost(len(names)).eval()
+    meta = physical_ai_metadata(names, imgsz, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    example = torch.rand(1, 3, *imgsz)
+    module.calibrate(example)
+    with _model.torchscript_warnings(), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)  # the anchor count is a constant of the size
+        traced = torch.jit.trace(module, example)
+        torch.jit.save(traced, str(path), _extra_files={_model.PHYSICAL_AI_FILE: json.dumps(meta)})
+    return meta
