@@ -110,11 +110,15 @@ def start_operator(rig: Rig, host: str, network: NetworkSettings, env: Mapping[s
 
 
 def command(proc: HostProcess, line: str) -> float:
-    """Send an operator console line; return when it was sent (monotonic)."""
+    """Send an operator console line; return the time just before it was sent (monotonic).
+
+    Read before writing: the robot can react before this process runs again.
+    """
     assert proc.proc.stdin is not None
+    sent = time.monotonic()
     proc.proc.stdin.write(line.encode() + b'\n')
     proc.proc.stdin.flush()
-    return time.monotonic()
+    return sent
 
 
 def events(proc: HostProcess) -> list[dict[str, Any]]:
