@@ -2,9 +2,11 @@
 
 Lifecycle: the model is loaded in on_configure, frames are processed while active, the model is
 released in on_cleanup. With `autostart` (default) the node configures and activates itself.
-Frames never queue: the subscription is serialized (raw), so its callback only swaps the newest
-frame's bytes into a one-slot buffer, and a worker thread parses and runs the model on whatever is
-newest when it is free. Frames the model cannot take are never deserialized.
+Frames are taken on demand: the executor never takes from the image subscription (its callback
+group never runs); the worker thread, whenever the model is free, waits on the subscription itself,
+takes the newest sample serialized (keep last 1: older ones were replaced in the middleware) and
+parses only that frame. Frames the model cannot take never reach Python, wake no thread and are
+counted from the publisher's sequence numbers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 
 from builtin_interfaces.msg import Time as TimeMsg
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.callback_groups import CallbackGroup
+from rclpy.guard_condition import GuardCondition
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -29,6 +34,7 @@ from physical_ai.core.detection import Detection, Detector, as_color, draw_detec
 from physical_ai.core.detection.model import error_line
 from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
+from physical_ai.core.runtime import thread as model_thread
 from physical_ai.core.tracking import Tracker, TrackerConfig
 from physical_ai.core.wire_image import WireImage, parse_image
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
@@ -48,6 +54,24 @@ def labels_qos() -> QoSProfile:
     return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 WARN_PERIOD = 5.0  # seconds between repeated warnings about bad frames
+WAIT_NS = 200_000_000  # the worker's longest wait for a frame before it looks at its stop flag again
+
+
+class _TakenByWorker(CallbackGroup):
+    """A callback group the executor never runs: the worker takes its subscription's samples itself."""
+
+    def can_execute(self, entity: Any) -> bool:
+        return False
+
+    def beginning_execution(self, entity: Any) -> bool:
+        return False
+
+    def ending_execution(self, entity: Any) -> None:
+        pass
+
+
+def _never_called(data: bytes) -> None:
+    raise AssertionError('the image subscription is taken by the worker, never by the executor')
 
 
 class _Stats:
@@ -117,8 +141,8 @@ class InferenceNode(LifecycleNode):
         self._detector: Detector | None = None
         self._pub_detections = self._pub_annotated = self._pub_labels = None
         self._subscription = None
-        self._cond = threading.Condition()
-        self._slot: bytes | None = None
+        self._wake: GuardCondition | None = None
+        self._last_sequence: dict[bytes, int] = {}  # publisher gid -> last publication sequence number
         self._stop = False
         self._worker: threading.Thread | None = None
         self._stats = _Stats()
@@ -142,10 +166,12 @@ class InferenceNode(LifecycleNode):
         """Load and check the model; create the publishers. A bad model is one error line and FAILURE."""
         v = self._values
         try:
-            model = load_model(v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
-                               threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
-                               input_size=v['input_size'], backend=v['backend'],
-                               cache_dir=v['backend_cache'] or None)
+            # Loaded (and warmed up) on the thread that runs every frame: torch work on two threads
+            # costs a third of the speed on two cores (core/runtime/thread.py).
+            model = model_thread.run(
+                load_model, v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
+                threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
+                input_size=v['input_size'], backend=v['backend'], cache_dir=v['backend_cache'] or None)
             detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
                                 max_detections=v['max_detections'], classes=v['classes'],
                                 letterbox=v['letterbox'])
@@ -184,11 +210,12 @@ class InferenceNode(LifecycleNode):
         if result != SUCCESS:
             return result
         self._publish_labels()
-        self._start_worker()
-        # raw: the callback gets the serialized bytes; only the frame the worker takes is parsed.
+        # Serialized, and taken by the worker when the model is free (never by the executor).
         self._subscription = self.create_subscription(
-            Image, 'camera/image_raw', self._on_image, sensor_qos(),
-            qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True)
+            Image, 'camera/image_raw', _never_called, sensor_qos(),
+            qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True,
+            callback_group=_TakenByWorker())
+        self._start_worker()
         self._state = 'active'
         return SUCCESS
 
@@ -267,32 +294,27 @@ class InferenceNode(LifecycleNode):
 
     # Processing ----------------------------------------------------------------------------------
 
-    def _on_image(self, data: bytes) -> None:
-        with self._cond:
-            if self._slot is not None:
-                with self._stats.lock:
-                    self._stats.dropped += 1
-            self._slot = data
-            self._cond.notify()
-
     def _start_worker(self) -> None:
-        with self._cond:
-            self._stop = False
-            self._slot = None
-        self._worker = threading.Thread(target=self._run, name=f'{self.get_name()}_inference', daemon=True)
+        self._stop = False
+        self._last_sequence.clear()
+        self._wake = GuardCondition(None, None, context=self.context)
+        self._worker = threading.Thread(target=self._run, args=(self._subscription, self._wake),
+                                        name=f'{self.get_name()}_inference', daemon=True)
         self._worker.start()
 
     def _stop_processing(self) -> None:
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
-        with self._cond:
-            self._stop = True
-            self._slot = None
-            self._cond.notify_all()
+        self._stop = True
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            wake.trigger()
         worker, self._worker = self._worker, None
         if worker is not None and worker is not threading.current_thread():
             worker.join(timeout=10.0)
+        if self._subscription is not None:  # after the worker: it waits on the subscription
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        if wake is not None:
+            wake.destroy()
 
     def _release(self) -> None:
         for name in ('_pub_detections', '_pub_annotated', '_pub_labels'):
@@ -304,19 +326,56 @@ class InferenceNode(LifecycleNode):
         if detector is not None:
             detector.model.release()
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while self._slot is None and not self._stop:
-                    self._cond.wait()
-                if self._stop:
-                    return
-                msg, self._slot = self._slot, None
+    def _run(self, subscription: Any, wake: GuardCondition) -> None:
+        wait_set = _rclpy.WaitSet(1, 1, 0, 0, 0, 0, self.context.handle)
+        while not self._stop:
             try:
-                self._process(msg)
+                with subscription.handle, wake.handle:
+                    wait_set.clear_entities()
+                    wait_set.add_subscription(subscription.handle)
+                    wait_set.add_guard_condition(wake.handle)
+                    wait_set.wait(WAIT_NS)
+                    if self._stop:
+                        return
+                    data = self._take_newest(subscription)
+            except Exception as err:  # the context going away mid-wait; anything else is reported
+                if self._stop or not self.context.ok():
+                    return
+                self._stats.bad('errors')
+                self.get_logger().error(f'taking an image failed: {error_line(err)}',
+                                        throttle_duration_sec=WARN_PERIOD)
+                time.sleep(0.1)
+                continue
+            if data is None:
+                continue
+            try:
+                self._process(data)
             except Exception as err:  # the worker must outlive any one frame
                 self._stats.bad('errors')
                 self.get_logger().error(f'frame failed: {error_line(err)}', throttle_duration_sec=WARN_PERIOD)
+
+    def _take_newest(self, subscription: Any) -> bytes | None:
+        """Take every waiting sample (one, at keep last 1); return the newest, count the others as dropped."""
+        newest = None
+        while (taken := subscription.handle.take_message(subscription.msg_type, True)) is not None:
+            data, info = taken
+            skipped = self._skipped(info) + (newest is not None)
+            if skipped:
+                with self._stats.lock:
+                    self._stats.dropped += skipped
+            newest = data
+        return newest
+
+    def _skipped(self, info: dict[str, Any]) -> int:
+        """Return how many samples of this sample's publisher the middleware replaced since the last one."""
+        gid = info.get('publisher_gid') or {}
+        publisher = bytes(gid.get('data', b'')) if isinstance(gid, dict) else b''
+        sequence = int(info.get('publication_sequence_number') or 0)
+        if not sequence:  # the rmw does not report sequence numbers
+            return 0
+        last = self._last_sequence.get(publisher)
+        self._last_sequence[publisher] = sequence
+        return sequence - last - 1 if last is not None and sequence > last + 1 else 0
 
     def _process(self, data: bytes) -> None:
         detector = self._detector
@@ -330,7 +389,7 @@ class InferenceNode(LifecycleNode):
             self.get_logger().warning(f'dropped image: {err}', throttle_duration_sec=WARN_PERIOD)
             return
         started = time.perf_counter()
-        boxes, scores, classes = detector.detect_arrays(image, order)
+        boxes, scores, classes = model_thread.run(detector.detect_arrays, image, order)
         inference_ms = (time.perf_counter() - started) * 1e3
         header = _header(wire)
         ids, tracking_ms = self._track(boxes, scores, classes, header)
