@@ -321,8 +321,10 @@ def make_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
 def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespace) -> dict:
     """Return the fastest bare loop: plain and frozen graph (or the backend), on the main and a worker thread.
 
-    The thread matters: with the stack's malloc tuning, large models were measured several times
-    slower on the main thread than on a worker thread (the node runs its model on a worker thread).
+    The thread matters: once torch has run on one thread, a second thread calling it gets an OpenMP
+    team of its own, and libgomp, counting more threads than cores, stops spinning at its barriers:
+    the worker variants here (run after torch ran on the main thread) show that cost. The faster
+    variant is the reference, so it is never handicapped.
     """
     from physical_ai.core.detection import Detector, load_model
 
