@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from physical_ai.core.errors import ConfigError, ImageError
+from physical_ai.core.planning.geometry import Intrinsics
 
 ENCODINGS = ('32FC1', '16UC1')
 # At most this many pixels of a box are looked at (a regular subsample of larger boxes).
@@ -29,30 +30,22 @@ MAX_SAMPLES = 20000
 
 
 @dataclass(frozen=True)
-class Camera:
-    """Pinhole intrinsics of the depth image (CameraInfo.k), its size and frame."""
+class Camera(Intrinsics):
+    """The planner's pinhole intrinsics of the depth image (CameraInfo.k, size), with its frame."""
 
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
     frame_id: str = ''
 
     @classmethod
     def from_k(cls, k: Iterable[float], width: int, height: int, frame_id: str = '') -> Camera:
         """Return the camera of a row-major 3x3 matrix; raise ConfigError when it is unusable."""
-        k = [float(v) for v in k]
-        if len(k) != 9:
-            raise ConfigError(f'camera matrix must have 9 values, got {len(k)}')
-        camera = cls(k[0], k[4], k[2], k[5], int(width), int(height), frame_id)
-        values = (camera.fx, camera.fy, camera.cx, camera.cy)
-        if not all(math.isfinite(v) for v in values) or camera.fx <= 0.0 or camera.fy <= 0.0:
-            raise ConfigError(f'camera_info intrinsics unusable (fx={camera.fx}, fy={camera.fy}, '
-                              f'cx={camera.cx}, cy={camera.cy}): not calibrated?')
-        if camera.width <= 0 or camera.height <= 0:
-            raise ConfigError(f'camera_info image size {camera.width}x{camera.height} must be > 0')
+        try:
+            base = Intrinsics.from_k(k, width, height)
+        except ValueError as err:
+            raise ConfigError(str(err)) from err
+        camera = cls(base.fx, base.fy, base.cx, base.cy, base.width, base.height, frame_id)
+        problem = camera.problem()
+        if problem:
+            raise ConfigError(f'camera_info unusable: {problem}')
         return camera
 
     def ray(self, u: float, v: float) -> tuple[float, float, float]:
