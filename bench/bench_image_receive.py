@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-import signal
-import subprocess
 import sys
 import threading
 import time
 
 import numpy as np
+
+from physical_ai.testing import NodeProcess
 
 _CHILD = 'PHYSICAL_AI_BENCH_ENV'
 VARIANTS = ('typed', 'raw', 'raw+deserialize')
@@ -136,8 +136,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix='bench_receive_'))
     for variant in VARIANTS:
         report = workdir / f'{variant.replace("+", "_")}.txt'
-        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), '--subscriber', variant,
-                                 '--keep', str(args.keep), '--report', str(report)], start_new_session=True)
+        proc = NodeProcess([sys.executable, os.path.abspath(__file__), '--subscriber', variant,
+                            '--keep', str(args.keep), '--report', str(report)], workdir, name=variant)
         try:
             deadline = time.monotonic() + 60
             while not (report.exists() and int(report.read_text().split()[0] or 0) > 0):
@@ -151,11 +151,7 @@ def main() -> int:
             frames1, cpu1 = (float(v) for v in report.read_text().split())
             wall = time.monotonic() - t0
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.stop()
         results[variant] = ((frames1 - frames0) / wall, 100 * (cpu1 - cpu0) / wall)
         print(f'{variant:16} {results[variant][0]:6.1f} frames/s received, subscriber CPU '
               f'{results[variant][1]:5.1f} % of one core', flush=True)

@@ -32,15 +32,15 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 import numpy as np
+
+from physical_ai.testing import NodeProcess
 
 _CHILD = 'PHYSICAL_AI_BENCH_ENV'
 NAMES = ('person', 'ball', 'box', 'cylinder')
@@ -207,21 +207,14 @@ class Graph:
 
 def run_variant(graph: Graph, command: list[str], log: Path, bare_fps: float,
                 args: argparse.Namespace) -> dict:
-    with open(log, 'wb') as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
-                                start_new_session=True)
-        try:
-            with graph.lock:
-                graph.received.clear()
-            graph.wait_ready()
-            return graph.measure(bare_fps, args.seconds, args.overload)
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    proc = NodeProcess(command, log.parent, log_path=log)
+    try:
+        with graph.lock:
+            graph.received.clear()
+        graph.wait_ready()
+        return graph.measure(bare_fps, args.seconds, args.overload)
+    finally:
+        proc.stop()
 
 
 def typical_node(size: int, threads: int) -> int:
@@ -428,27 +421,20 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
                 '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false']
     log = workdir / 'inference_node.log'
     try:
-        with open(log, 'wb') as out:
-            proc = subprocess.Popen(node_cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
-                                    start_new_session=True)
-            try:
-                graph.wait_ready(timeout=300.0)
-                main_row = fixed_rate(graph, proc.pid, rate, args.seconds * 2)
-                row = main_row
-                print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
-                      f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
-                      f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
-                      f'camera + receiver process {row["cpu_camera"]:.0f} %; the node\'s own '
-                      f'inference_ms_mean {row["node_ms"]:.1f} ms', flush=True)
-                if args.search:
-                    rows = rate_search(graph, proc.pid, bare['fps'], args.seconds)
-            finally:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+        proc = NodeProcess(node_cmd, workdir, log_path=log)
+        try:
+            graph.wait_ready(timeout=300.0)
+            main_row = fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)
+            row = main_row
+            print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
+                  f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
+                  f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
+                  f'camera + receiver process {row["cpu_camera"]:.0f} %; the node\'s own '
+                  f'inference_ms_mean {row["node_ms"]:.1f} ms', flush=True)
+            if args.search:
+                rows = rate_search(graph, proc.proc.pid, bare['fps'], args.seconds)
+        finally:
+            proc.stop()
     finally:
         graph.close()
     again = bare_best(model_path, frames, args)
