@@ -125,20 +125,27 @@ class RosTest:
 
 
 class Collector:
-    """Subscribes to a topic and keeps every message with its arrival time (monotonic)."""
+    """Subscribes to a topic and keeps every message with its arrival time (monotonic).
+
+    `written` holds each message's DDS source timestamp (ns, system clock): when its publisher
+    wrote it, whatever this process was doing when it arrived. Two of them, of messages from
+    different processes on one machine, time the process between them without this one's stalls.
+    """
 
     def __init__(self, node: Any, msg_type: Any, topic: str, qos: Any) -> None:
         self._node = node
         self._cond = threading.Condition()
         self.messages: list[Any] = []
         self.times: list[float] = []
+        self.written: list[int] = []
         self._sub = node.create_subscription(msg_type, topic, self._on_msg, qos)
         self.topic = topic
 
-    def _on_msg(self, msg: Any) -> None:
+    def _on_msg(self, msg: Any, info: Any) -> None:
         with self._cond:
             self.messages.append(msg)
             self.times.append(time.monotonic())
+            self.written.append(int(info.get('source_timestamp') or 0))
             self._cond.notify_all()
 
     def wait(self, count: int = 1, timeout: float = 10.0,
@@ -162,6 +169,7 @@ class Collector:
         with self._cond:
             self.messages.clear()
             self.times.clear()
+            self.written.clear()
 
     def close(self) -> None:
         """Stop receiving."""
