@@ -104,7 +104,14 @@ def run(args: argparse.Namespace) -> int:
     if args.episodes is not None and args.episodes < 1:
         print('physical-ai demo: --episodes must be >= 1', file=sys.stderr)
         return 1
-    from physical_ai.demo.episode import EpisodeConfig, criteria_for, episode_setup, param_of, run_episode
+    from physical_ai.demo.episode import (
+        EpisodeConfig,
+        NodeThreads,
+        criteria_for,
+        episode_setup,
+        param_of,
+        run_episode,
+    )
     from physical_ai.demo.report import format_batch, format_episode, write_summary
 
     try:
@@ -142,16 +149,11 @@ def run(args: argparse.Namespace) -> int:
           'DDS on loopback)', flush=True)
     import rclpy
     from rclpy.context import Context
-    from rclpy.executors import MultiThreadedExecutor
     from rclpy.signals import SignalHandlerOptions
 
     context = Context()
     rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
-    executor = MultiThreadedExecutor(num_threads=3, context=context)
-    import threading
-
-    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
-    spinner.start()
+    executor = NodeThreads(context)
     results = []
     started = time.monotonic()
     try:
@@ -174,18 +176,8 @@ def run(args: argparse.Namespace) -> int:
         executor.shutdown(timeout_sec=2.0)
         if context.ok():
             rclpy.shutdown(context=context)
-        spinner.join(timeout=3.0)
 
     print('=' * 60)
     print(format_batch(results))
     print(f'summary: {run_dir / "summary.json"}')
     return 0 if results and all(r.success for r in results) else 1
-
-
-def _spin(executor: object) -> None:
-    from rclpy.executors import ExternalShutdownException
-
-    try:
-        executor.spin()
-    except ExternalShutdownException:
-        pass

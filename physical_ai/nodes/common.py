@@ -239,6 +239,6 @@ def node_main(factory: Callable[[], Node]) -> Callable[[list[str] | None], int]:
     """Return a console-script main() that runs one node with `spin_nodes`."""
 
     def main(args: list[str] | None = None) -> int:
-        return spin_nodes([factory], args=sys.argv if args is None else args)
+        return spin_nodes([factory], args=sys.argv if args is None else args, threads=1)
 
     return main
