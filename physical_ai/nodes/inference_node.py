@@ -34,6 +34,7 @@ from physical_ai.core.detection import Detection, Detector, as_color, draw_detec
 from physical_ai.core.detection.model import error_line
 from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
+from physical_ai.core.runtime import thread as model_thread
 from physical_ai.core.tracking import Tracker, TrackerConfig
 from physical_ai.core.wire_image import WireImage, parse_image
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
@@ -165,8 +166,10 @@ class InferenceNode(LifecycleNode):
         """Load and check the model; create the publishers. A bad model is one error line and FAILURE."""
         v = self._values
         try:
-            model = load_model(
-                v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
+            # Loaded (and warmed up) on the thread that runs every frame: torch work on two threads
+            # costs a third of the speed on two cores (core/runtime/thread.py).
+            model = model_thread.run(
+                load_model, v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
                 threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
                 input_size=v['input_size'], backend=v['backend'], cache_dir=v['backend_cache'] or None)
             detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
@@ -386,7 +389,7 @@ class InferenceNode(LifecycleNode):
             self.get_logger().warning(f'dropped image: {err}', throttle_duration_sec=WARN_PERIOD)
             return
         started = time.perf_counter()
-        boxes, scores, classes = detector.detect_arrays(image, order)
+        boxes, scores, classes = model_thread.run(detector.detect_arrays, image, order)
         inference_ms = (time.perf_counter() - started) * 1e3
         header = _header(wire)
         ids, tracking_ms = self._track(boxes, scores, classes, header)
