@@ -163,7 +163,10 @@ def _key_values(items: Iterable[tuple[str, Any]]) -> list[KeyValue]:
 
 def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None = None,
                threads: int | None = None, stop_when: Callable[[], bool] | None = None) -> int:
-    """Create nodes, spin them in one multi-threaded executor until SIGINT/SIGTERM, shut down cleanly.
+    """Create nodes, spin them in one executor until SIGINT/SIGTERM, shut down cleanly.
+
+    `threads=1` gives a single-threaded executor (what a node alone in its process gets from
+    `node_main`), otherwise a multi-threaded one with `threads` threads (None: rclpy's default).
 
     rclpy's own signal handling would invalidate the context before nodes can say goodbye, so
     the signals only stop the loop here; then each node's `shutdown()` hook runs (the planner

@@ -16,7 +16,8 @@ def test_calls_from_any_thread_run_on_one_thread_and_return_their_result():
         return torch.ones(4).mul(x).sum().item()
 
     results = []
-    callers = [threading.Thread(target=lambda i=i: results.append(model_thread.run(work, i))) for i in range(4)]
+    callers = [threading.Thread(target=lambda i=i: results.append(model_thread.run(work, i)))
+               for i in range(4)]
     for t in callers:
         t.start()
     for t in callers:
