@@ -167,7 +167,7 @@ class InferenceNode(LifecycleNode):
         v = self._values
         try:
             # Loaded (and warmed up) on the thread that runs every frame: torch work on two threads
-            # costs a third of the speed on two cores (core/runtime/thread.py).
+            # cost half the speed on two cores (core/runtime/thread.py).
             model = model_thread.run(
                 load_model, v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
                 threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
