@@ -119,6 +119,25 @@ def sensor_qos() -> QoSProfile:
     return qos
 
 
+class SetUpNode(Node):
+    """A node built by its `_setup()`: when that raises, what it made is destroyed and the error goes on.
+
+    `destroy_node` then runs on a half-built node, so a subclass's must cope with attributes
+    `_setup` had not set yet.
+    """
+
+    def __init__(self, node_name: str, **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        try:
+            self._setup()
+        except Exception:
+            self.destroy_node()
+            raise
+
+    def _setup(self) -> None:
+        raise NotImplementedError
+
+
 class Diagnostics:
     """Publishes one DiagnosticStatus on /diagnostics at a fixed period, filled by a callback.
 

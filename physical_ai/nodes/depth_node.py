@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 from rclpy.duration import Duration
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.serialization import deserialize_message
@@ -43,7 +42,7 @@ from physical_ai.core.depth.sync import ApproximateSync
 from physical_ai.core.depth.transforms import TransformBuffer, TransformError, quaternion_from_matrix
 from physical_ai.core.errors import ConfigError, ImageError
 from physical_ai.core.image import image_to_array
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
+from physical_ai.nodes.common import Diagnostics, SetUpNode, declare_params, node_main, sensor_qos
 from physical_ai.params.depth import PARAMS
 
 WARN_PERIOD = 2.0
@@ -64,16 +63,11 @@ def stamp_of(header: Any) -> float:
     return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
-class DepthNode(Node):
+class DepthNode(SetUpNode):
     """Detections and depth in, 3D detections out; see docs/depth.md."""
 
     def __init__(self, node_name: str = 'depth', **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        try:
-            self._setup()
-        except Exception:
-            self.destroy_node()
-            raise
 
     def _setup(self) -> None:
         self._lock = threading.Lock()

@@ -17,7 +17,6 @@ from geometry_msgs.msg import Point, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
@@ -32,7 +31,7 @@ from physical_ai.core.planning import Plan, Planner, PlannerConfig
 from physical_ai.core.planning.depth_join import Object3D, join, objects_from_msg
 from physical_ai.core.planning.messages import detections_from_msg, intrinsics_from_camera_info, stamp_seconds
 from physical_ai.core.planning.stopping import Clearance
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
+from physical_ai.nodes.common import Diagnostics, SetUpNode, declare_params, node_main, sensor_qos
 from physical_ai.params.planner import PARAMS
 
 DEFAULT_CAMERA_FRAME = 'camera_optical_frame'
@@ -48,16 +47,11 @@ STATE_COLOURS = {
 }
 
 
-class PlannerNode(Node):
+class PlannerNode(SetUpNode):
     """Turns detections into velocity commands for a mobile base; see docs/planner.md."""
 
     def __init__(self, node_name: str = 'planner', **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        try:
-            self._setup()
-        except Exception:
-            self.destroy_node()
-            raise
 
     def _setup(self) -> None:
         self._lock = threading.RLock()

@@ -17,7 +17,6 @@ from typing import Any
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import MessageInfo
@@ -26,7 +25,7 @@ from std_msgs.msg import Bool
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.safety import Command, CommandGate, EStopLatch, GateConfig, GateOutput, LatchStore
 from physical_ai.core.safety.latch import SampleOrder
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main
+from physical_ai.nodes.common import Diagnostics, SetUpNode, declare_params, node_main
 from physical_ai.params.safety import PARAMS
 
 WARN_PERIOD = 2.0  # seconds between repeats of a per-message warning
@@ -52,16 +51,11 @@ def _steady() -> float:
     return time.monotonic()
 
 
-class SafetyNode(Node):
+class SafetyNode(SetUpNode):
     """Gates velocity commands: e-stop latch, command timeout, deadman and limits; docs/safety.md."""
 
     def __init__(self, node_name: str = 'safety', **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        try:
-            self._setup()
-        except Exception:
-            self.destroy_node()
-            raise
 
     def _setup(self) -> None:
         self._lock = threading.Lock()

@@ -27,7 +27,6 @@ from typing import Any
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rosgraph_msgs.msg import Clock
@@ -53,7 +52,7 @@ from physical_ai.core.sim.messages import (
 )
 from physical_ai.core.sim.robot import BaseLimits
 from physical_ai.core.sim.scenario import load_scenario
-from physical_ai.nodes.common import Diagnostics, declare_params, node_main, sensor_qos
+from physical_ai.nodes.common import Diagnostics, SetUpNode, declare_params, node_main, sensor_qos
 from physical_ai.params.sim import PARAMS
 
 WARN_PERIOD = 2.0  # seconds between repeats of a per-message warning
@@ -67,18 +66,14 @@ def limits_from(values: dict[str, Any]) -> BaseLimits:
     return BaseLimits(*(float(values[k]) for k in LIMIT_KEYS))
 
 
-class SimNode(Node):
+class SimNode(SetUpNode):
     """Runs the embedded simulator and speaks Gazebo's topics; see docs/sim.md."""
 
     def __init__(self, node_name: str = 'sim', **kwargs: Any) -> None:
-        super().__init__(node_name, **kwargs)
+        # What destroy_node touches exists before _setup can raise.
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        try:
-            self._setup()
-        except Exception:
-            self.destroy_node()
-            raise
+        super().__init__(node_name, **kwargs)
 
     def _setup(self) -> None:
         self._lock = threading.Lock()
