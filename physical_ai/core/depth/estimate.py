@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from physical_ai.core.errors import ConfigError, ImageError
-from physical_ai.core.planning.geometry import Intrinsics
+from physical_ai.core.planning.geometry import Intrinsics, split_class_value
 
 ENCODINGS = ('32FC1', '16UC1')
 # At most this many pixels of a box are looked at (a regular subsample of larger boxes).
@@ -167,13 +167,8 @@ def parse_class_depths(entries: Iterable[str], name: str = 'class_depths') -> di
     for entry in entries:
         if not str(entry).strip():
             continue
-        class_name, sep, value = str(entry).rpartition(':')
-        class_name = class_name.strip()
-        try:
-            extent = float(value)
-        except ValueError:
-            extent = math.nan
-        if not sep or not class_name or not math.isfinite(extent) or extent < 0.0:
+        class_name, extent = split_class_value(entry)
+        if not class_name or not math.isfinite(extent) or extent < 0.0:
             raise ConfigError(f'parameter {name}: entry {entry!r} is not accepted '
                               '(expected "class:depth" in metres >= 0, e.g. "person:0.3")')
         depths[class_name] = extent

@@ -242,17 +242,22 @@ def nearest_estimate(det: Detection, intrinsics: Intrinsics, real_height: float 
     return best
 
 
+def split_class_value(entry: str) -> tuple[str, float]:
+    """Split a 'class:value' string; the class is '' without a colon, the value NaN when not a number."""
+    class_name, sep, value = str(entry).rpartition(':')
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    return (class_name.strip() if sep else ''), number
+
+
 def parse_class_heights(entries: Iterable[str], name: str = 'class_heights') -> dict[str, float]:
     """Parse 'class:height' strings (metres, > 0) into a dict; a ConfigError names a bad entry."""
     heights: dict[str, float] = {}
     for entry in entries:
-        class_name, sep, value = str(entry).rpartition(':')
-        class_name = class_name.strip()
-        try:
-            height = float(value)
-        except ValueError:
-            height = math.nan
-        if not sep or not class_name or not math.isfinite(height) or height <= 0.0:
+        class_name, height = split_class_value(entry)
+        if not class_name or not math.isfinite(height) or height <= 0.0:
             raise ConfigError(f'parameter {name}: entry {entry!r} is not accepted '
                               '(expected "class:height" with a height in metres > 0, e.g. "person:1.7")')
         if class_name in heights:
