@@ -57,13 +57,16 @@ def descriptor_for(spec: ParamSpec) -> ParameterDescriptor:
 
 
 def declare_params(node: Node, specs: Iterable[ParamSpec],
-                   apply: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                   apply: Callable[[dict[str, Any]], None] | None = None,
+                   check_together: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
     """Declare every spec on `node`, check the start-up values, and guard run-time changes.
 
     Returns the values (overrides from the command line or a profile applied). A start-up value
     that breaks its spec raises ConfigError naming the parameter and the accepted range. At run
     time the on-set callback only validates (and never rejects parameters it does not own); the
-    post-set callback passes the accepted changes to `apply`.
+    post-set callback passes the accepted changes to `apply`. `check_together` guards rules across
+    parameters: it gets the returned values (which `apply` keeps up to date) with a change merged
+    in, and a ConfigError it raises rejects the change.
     """
     table = {spec.name: spec for spec in specs}
     values = {}
@@ -93,6 +96,14 @@ def declare_params(node: Node, specs: Iterable[ParamSpec],
                 continue
             try:
                 spec.check(param.value)
+            except ConfigError as err:
+                return SetParametersResult(successful=False, reason=str(err))
+        changes = {p.name: p.value for p in params if p.name in table}
+        if check_together is not None and changes:
+            merged = dict(values)
+            merged.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in changes.items()})
+            try:
+                check_together(merged)
             except ConfigError as err:
                 return SetParametersResult(successful=False, reason=str(err))
         return SetParametersResult(successful=True)

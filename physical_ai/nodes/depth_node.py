@@ -71,9 +71,8 @@ class DepthNode(SetUpNode):
 
     def _setup(self) -> None:
         self._lock = threading.Lock()
-        self._values = values = declare_params(self, PARAMS, apply=self._apply)
+        self._values = values = declare_params(self, PARAMS, apply=self._apply, check_together=settings_from)
         self.settings = settings_from(values)
-        self.add_on_set_parameters_callback(self._check_together)
         self.sync = ApproximateSync(values['sync_slop'], values['queue_size'])
         self.camera: Camera | None = None
         self.counts = dict.fromkeys(
@@ -113,21 +112,6 @@ class DepthNode(SetUpNode):
             f'slop {values["sync_slop"]:g} s')
 
     # Parameters ---------------------------------------------------------------------------------
-
-    def _check_together(self, params: list[Any]) -> Any:
-        from rcl_interfaces.msg import SetParametersResult
-
-        owned = {spec.name for spec in PARAMS}
-        changes = {p.name: p.value for p in params if p.name in owned}
-        if not any(k in SETTING_KEYS for k in changes):
-            return SetParametersResult(successful=True)
-        merged = dict(self._values)
-        merged.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in changes.items()})
-        try:
-            settings_from(merged)
-        except ConfigError as err:
-            return SetParametersResult(successful=False, reason=str(err))
-        return SetParametersResult(successful=True)
 
     def _apply(self, changed: dict[str, Any]) -> None:
         with self._lock:

@@ -15,9 +15,7 @@ from typing import Any
 
 from geometry_msgs.msg import Point, Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
-from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.serialization import deserialize_message
@@ -56,9 +54,9 @@ class PlannerNode(SetUpNode):
     def _setup(self) -> None:
         self._lock = threading.RLock()
         self._closed = False
-        self._values = declare_params(self, PARAMS, apply=self._apply)
+        self._values = declare_params(self, PARAMS, apply=self._apply,
+                                      check_together=PlannerConfig.from_params)
         self.planner = Planner(PlannerConfig.from_params(self._values))
-        self.add_on_set_parameters_callback(self._check_together)
         self.malformed = 0
         self.last_problem = ''
         self._odom: tuple[float, float, float] | None = None  # (stamp, linear, angular)
@@ -110,26 +108,12 @@ class PlannerNode(SetUpNode):
 
     # Parameters -------------------------------------------------------------------------------
 
-    def _check_together(self, params: list[Parameter]) -> SetParametersResult:
-        """Reject a change that breaks a cross-parameter rule (each value alone is checked already)."""
-        owned = {spec.name for spec in PARAMS}
-        changes = {p.name: p.value for p in params if p.name in owned}
-        if not changes:
-            return SetParametersResult(successful=True)
-        merged = dict(self._values)
-        merged.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in changes.items()})
-        try:
-            PlannerConfig.from_params(merged)
-        except ConfigError as err:
-            return SetParametersResult(successful=False, reason=str(err))
-        return SetParametersResult(successful=True)
-
     def _apply(self, changed: dict[str, Any]) -> None:
         with self._lock:
             self._values.update(changed)
             try:
                 self.planner.config = PlannerConfig.from_params(self._values)
-            except ConfigError as err:  # guarded by _check_together; kept safe regardless
+            except ConfigError as err:  # guarded by check_together; kept safe regardless
                 self.get_logger().error(f'parameter change not applied: {err}')
                 return
         self.get_logger().info('parameters changed: ' + ', '.join(f'{k}={v}' for k, v in changed.items()))

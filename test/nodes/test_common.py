@@ -40,6 +40,25 @@ def test_declared_with_descriptors_and_guarded_at_run_time(ros):
     assert applied[-1] == {'classes': ['ball']}
 
 
+def test_a_rule_across_parameters_sees_the_values_a_change_would_give(ros):
+    node = ros.add(Node('common_together', context=ros.context))
+
+    def together(values):
+        if values['mode'] == 'follow' and values['rate'] < 10.0:
+            raise ConfigError('mode follow needs rate >= 10 Hz')
+
+    # The node keeps the returned values up to date in `apply`, as every node does.
+    values = declare_params(node, SPECS, apply=lambda changed: values.update(changed),
+                            check_together=together)
+    refused = node.set_parameters_atomically(
+        [Parameter('mode', value='follow'), Parameter('rate', value=5.0)])
+    assert not refused.successful and 'rate >= 10 Hz' in refused.reason
+    assert node.set_parameters([Parameter('mode', value='follow')])[0].successful
+    assert values['mode'] == 'follow'
+    refused = node.set_parameters([Parameter('rate', value=5.0)])[0]  # against the value kept
+    assert not refused.successful and node.get_parameter('rate').value == 20.0
+
+
 def test_start_up_value_out_of_spec_raises(ros):
     node = ros.add(Node('common_bad', context=ros.context,
                         parameter_overrides=[Parameter('mode', value='dance')]))
