@@ -267,13 +267,16 @@ def ultralytics_info(meta: dict[str, Any]) -> ModelInfo:
 def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 'cpu', half: bool = False,
                threads: int = 0, model_format: str = 'auto', labels: Sequence[str] = (),
                input_size: Sequence[int] = (), freeze: bool = True, backend: str = 'torch',
-               cache_dir: str | os.PathLike[str] | None = None) -> Model:
+               cache_dir: str | os.PathLike[str] | None = None, streams: int = 1) -> Model:
     """Load, check, describe, probe and (where safe) freeze a TorchScript detector.
 
     Raises ModelError with one line naming the file or device and what was expected.
     `threads` > 0 sets torch's intra-op thread count for the process (and the backend's); 0 leaves
-    the default. `backend` openvino or onnxruntime converts the loaded graph for that runtime
-    (physical_ai.core.runtime: cached in `cache_dir`, checked against TorchScript on the probe).
+    the default. `streams` > 1: the model will run that many calls at once, each on a thread of its
+    own (physical_ai.core.runtime.thread); the threads are then split between them (at least one
+    each; `threads` 0 splits torch's default count). `backend` openvino or onnxruntime converts the
+    loaded graph for that runtime (physical_ai.core.runtime: cached in `cache_dir`, checked against
+    TorchScript on the probe).
     """
     from physical_ai.core import runtime
 
@@ -298,6 +301,10 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
         reason = str(err).split('\n')[0].split(' This is an internal')[0].strip()
         raise ModelError(f'model file {path} is not a TorchScript file ({reason}); expected a file saved '
                          'with torch.jit.save, e.g. an Ultralytics format=torchscript export') from err
+    if streams < 1:
+        raise ModelError(f'streams {streams} must be at least 1')
+    if streams > 1:
+        threads = max(1, (threads or torch.get_num_threads()) // streams)
     if threads > 0:
         torch.set_num_threads(threads)
     metadata: dict[str, Any] = {}
@@ -321,13 +328,13 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
         info = replace(info, input_size=None)  # torchvision detectors take any size and resize inside
     model.info = _check_names(info, path)
     if backend != 'torch':
-        _convert(model, backend, probe, output, threads, cache_dir)
+        _convert(model, backend, probe, output, threads, streams, cache_dir)
     elif freeze:
         _freeze(model, probe, output)
     return model
 
 
-def _convert(model: Model, backend: str, probe: torch.Tensor, reference: Any, threads: int,
+def _convert(model: Model, backend: str, probe: torch.Tensor, reference: Any, threads: int, streams: int,
              cache_dir: str | os.PathLike[str] | None) -> None:
     """Run the model through a converted backend from now on, or raise ModelError saying why not."""
     from physical_ai.core import runtime
@@ -338,7 +345,7 @@ def _convert(model: Model, backend: str, probe: torch.Tensor, reference: Any, th
     try:
         compiled = runtime.compile_backend(backend, model.module, probe, reference,
                                            sha256=model.sha256 or file_sha256(model.path), threads=threads,
-                                           cache_dir=cache_dir,
+                                           streams=streams, cache_dir=cache_dir,
                                            ranked_rows=model.info.layout == 'xyxy_score_class')
     except runtime.BackendError as err:
         raise ModelError(f'model file {model.path}: {err}') from err

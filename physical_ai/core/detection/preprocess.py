@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import threading
 
 import cv2
 import numpy as np
@@ -101,6 +102,9 @@ def placement(src_height: int, src_width: int, dst_height: int, dst_width: int,
 class Preprocessor:
     """Makes the model's input tensor from an H x W x 3 uint8 image, reusing its buffers.
 
+    Safe to call from several threads at once (a node running frames on several model streams):
+    each thread letterboxes into a canvas of its own.
+
     `input_size` (h, w) or None (feed the image at its own size); `channels` the order the model
     takes; normalisation is (pixel * scale - mean) / std per channel, in the model's channel order.
     """
@@ -128,7 +132,7 @@ class Preprocessor:
             self._per_channel = torch.tensor([1.0 / s for s in std]).view(1, 3, 1, 1)
         self._scale, self._mean, self._std = scale, mean, std
         self._placement: Placement | None = None
-        self._canvas: np.ndarray | None = None
+        self._local = threading.local()  # .canvas: this thread's padded image, for .placement
 
     def placement_for(self, height: int, width: int) -> Placement:
         """Return (and cache) the placement of an image of this size."""
@@ -137,7 +141,6 @@ class Preprocessor:
             return cached
         dst_height, dst_width = self.input_size or (height, width)
         self._placement = placement(height, width, dst_height, dst_width, self.keep_aspect)
-        self._canvas = None
         return self._placement
 
     def place(self, image: np.ndarray) -> tuple[np.ndarray, Placement]:
@@ -150,12 +153,14 @@ class Preprocessor:
             image = cv2.resize(image, (where.new_width, where.new_height), interpolation=cv2.INTER_LINEAR)
         if (where.new_height, where.new_width) == (where.dst_height, where.dst_width):
             return image, where
-        if self._canvas is None:
-            self._canvas = np.full((where.dst_height, where.dst_width, 3), self.pad_value, np.uint8)
+        local = self._local
+        if getattr(local, 'placement', None) is not where:
+            local.canvas = np.full((where.dst_height, where.dst_width, 3), self.pad_value, np.uint8)
+            local.placement = where
         # Only the inside is rewritten: the border keeps the pad value from the first frame.
-        self._canvas[where.pad_y:where.pad_y + where.new_height,
+        local.canvas[where.pad_y:where.pad_y + where.new_height,
                      where.pad_x:where.pad_x + where.new_width] = image
-        return self._canvas, where
+        return local.canvas, where
 
     def __call__(self, image: np.ndarray, order: str = 'bgr') -> tuple[torch.Tensor, Placement]:
         """Return the input tensor [1, 3, h, w] on the model's device, and where the image went."""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import threading
 from typing import Any
 
 import torch
@@ -88,16 +89,17 @@ def cache_key(sha256: str, backend: str, version: str, shape: tuple[int, ...]) -
 
 
 def compile_backend(backend: str, module: Any, probe: torch.Tensor, reference: Any, *, sha256: str,
-                    threads: int = 0, cache_dir: str | os.PathLike[str] | None = None,
+                    threads: int = 0, streams: int = 1, cache_dir: str | os.PathLike[str] | None = None,
                     tolerance: float = TOLERANCE, ranked_rows: bool = False) -> Compiled:
     """Convert a loaded TorchScript module for `backend` (openvino or onnxruntime) and check it.
 
     `probe` is a float32 input of the shape the model will see, `reference` the TorchScript output
     on it (a tensor or a tuple of tensors). The converted file is cached under `cache_dir`. `threads`
-    > 0 sets the backend's intra-op threads. `ranked_rows`: the output is a ranked set of rows (the
-    [N, 6] detections of the project's format), where near-equal scores may come in another order:
-    each converted row is then matched to its nearest TorchScript row. Raises BackendError with one
-    line saying what failed.
+    > 0 sets the backend's intra-op threads per call; `streams` calls may run at once, each from its
+    own thread (openvino: that many CPU streams, `threads` each). `ranked_rows`: the output is a
+    ranked set of rows (the [N, 6] detections of the project's format), where near-equal scores may
+    come in another order: each converted row is then matched to its nearest TorchScript row. Raises
+    BackendError with one line saying what failed.
     """
     if backend not in ('openvino', 'onnxruntime'):
         raise BackendError(f'backend {backend!r} has nothing to convert; converted backends: openvino, '
@@ -111,7 +113,7 @@ def compile_backend(backend: str, module: Any, probe: torch.Tensor, reference: A
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     entry = folder / cache_key(sha256, backend, version, tuple(probe.shape))
     if backend == 'openvino':
-        path, cached, run, used_threads = _openvino(module, probe, entry, threads)
+        path, cached, run, used_threads = _openvino(module, probe, entry, threads, streams)
     else:
         path, cached, run, used_threads = _onnxruntime(module, probe, entry, threads, len(references))
     try:
@@ -198,8 +200,8 @@ def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _openvino(module: Any, probe: torch.Tensor, entry: Path,
-              threads: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]], int]:
+def _openvino(module: Any, probe: torch.Tensor, entry: Path, threads: int,
+              streams: int) -> tuple[Path, bool, Callable[[torch.Tensor], list[Any]], int]:
     import openvino as ov
 
     xml = entry / 'model.xml'
@@ -216,18 +218,26 @@ def _openvino(module: Any, probe: torch.Tensor, entry: Path,
         _write_atomically(entry, write)
     core = ov.Core()
     # f32: on CPUs with bf16 units OpenVINO would otherwise run in bf16 and change the detections.
-    config: dict[str, Any] = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
+    config: dict[str, Any] = {'INFERENCE_PRECISION_HINT': 'f32'}
+    if streams > 1:  # each calling thread's request runs on a stream of its own
+        config['NUM_STREAMS'] = streams
+    else:
+        config['PERFORMANCE_HINT'] = 'LATENCY'
     if threads > 0:
-        config['INFERENCE_NUM_THREADS'] = threads
+        config['INFERENCE_NUM_THREADS'] = threads * streams  # OpenVINO counts all streams' threads
     compiled = core.compile_model(str(xml), 'CPU', config)
-    request = compiled.create_infer_request()
     count = len(compiled.outputs)
+    local = threading.local()  # an infer request per calling thread: a request runs one call at a time
 
     def run(tensor: torch.Tensor) -> list[Any]:
+        request = getattr(local, 'request', None)
+        if request is None:
+            request = local.request = compiled.create_infer_request()
         request.infer({0: tensor.detach().contiguous().numpy()})
         return [request.get_output_tensor(i).data.copy() for i in range(count)]
 
-    return xml, cached, run, int(compiled.get_property('INFERENCE_NUM_THREADS'))
+    total = int(compiled.get_property('INFERENCE_NUM_THREADS'))
+    return xml, cached, run, total // streams if streams > 1 and total else total
 
 
 def _onnxruntime(module: Any, probe: torch.Tensor, entry: Path, threads: int,

@@ -1,5 +1,7 @@
 """Letterbox/stretch geometry, its exact inverse, channel order and normalisation against plain numpy."""
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
@@ -74,6 +76,28 @@ def test_native_size_and_bgr_model():
     tensor, where = Preprocessor(None, channels='bgr', scale=1.0)(image, 'bgr')
     assert tensor.shape == (1, 3, 5, 7) and where.scale_x == 1.0 and where.pad_x == 0
     assert tensor[0, 0].min() == 255 and tensor[0, 1:].max() == 0
+
+
+def test_each_thread_letterboxes_into_its_own_canvas():
+    # A node with several model streams preprocesses frames at once on one Preprocessor: a frame
+    # placed on one thread must not be overwritten by a frame placed on another before it is used.
+    pre = Preprocessor((64, 64))
+    first, second = np.full((32, 64, 3), 10, np.uint8), np.full((32, 64, 3), 200, np.uint8)
+    placed_first, where = pre.place(first)
+    other = {}
+
+    def place_second():
+        other['placed'], other['where'] = pre.place(second)
+
+    thread = threading.Thread(target=place_second)
+    thread.start()
+    thread.join()
+    assert other['where'] is where  # one geometry for the size, shared
+    top = where.pad_y
+    assert (placed_first[top:top + 32] == 10).all() and (other['placed'][top:top + 32] == 200).all()
+    assert (placed_first[:top] == 114).all() and (other['placed'][:top] == 114).all()
+    again, _ = pre.place(first)
+    assert again is placed_first  # this thread's canvas is reused frame after frame
 
 
 def test_padded_rows_view_is_accepted():

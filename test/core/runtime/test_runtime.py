@@ -1,6 +1,8 @@
 """Runtime backends: a real TorchScript file converted, cached, probe-checked; threads; missing package."""
 
+from concurrent.futures import ThreadPoolExecutor
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import torch
 from physical_ai.core import runtime
 from physical_ai.core.detection import Detector, load_model, samples
 from physical_ai.core.detection.model import ModelError, file_sha256
+from physical_ai.core.runtime import thread as model_thread
 
 CONVERTED = ('openvino', 'onnxruntime')
 
@@ -89,6 +92,30 @@ def test_threads_are_honoured(tiny, tmp_path):
     assert model.compiled.threads == 1
     model = load_model(tiny, backend='openvino', threads=1, cache_dir=tmp_path)
     assert model.compiled.threads == 1
+
+
+@pytest.mark.parametrize('backend', ('torch',) + CONVERTED)
+def test_streams_split_the_threads_and_run_frames_at_once(tiny, tmp_path, backend):
+    options = {'backend': backend, 'cache_dir': tmp_path} if backend != 'torch' else {}
+    model = load_model(tiny, threads=2, streams=2, **options)
+    assert (model.compiled.threads if model.compiled is not None else torch.get_num_threads()) == 1
+    detector = Detector(model, score_threshold=0.0, nms_iou=1.0)
+    generator = torch.Generator().manual_seed(2)
+    images = [(torch.rand((120, 160, 3), generator=generator) * 255).to(torch.uint8).numpy()
+              for _ in range(4)]
+    expected = [rows(*detector.detect_arrays(image)) for image in images]  # one at a time
+    start = threading.Barrier(2)
+
+    def stream(index):
+        start.wait()
+        mine = images[index::2] * 5  # each stream its own frames, letterboxed and run at the same time
+        return [rows(*model_thread.run(detector.detect_arrays, image, stream=index)) for image in mine]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(stream, range(2)))
+    for index, got in enumerate(results):
+        for i, frame in enumerate(got):
+            np.testing.assert_allclose(frame, expected[index + 2 * (i % 2)], atol=1e-4)
 
 
 @pytest.mark.parametrize('backend,package', [('openvino', 'openvino'), ('onnxruntime', 'onnxruntime')])
