@@ -3,20 +3,27 @@
 Lifecycle: the model is loaded in on_configure, frames are processed while active, the model is
 released in on_cleanup. With `autostart` (default) the node configures and activates itself.
 Frames are taken on demand: the executor never takes from the image subscription (its callback
-group never runs); the worker thread, whenever the model is free, waits on the subscription itself,
-takes the newest sample serialized (keep last 1: older ones were replaced in the middleware) and
-parses only that frame. Frames the model cannot take never reach Python, wake no thread and are
-counted from the publisher's sequence numbers.
+group never runs); the frame loop, on the node's model thread (core/runtime/thread.py) whenever
+the model is free, waits on the subscription itself, takes the newest sample serialized (keep last
+1: older ones were replaced in the middleware), parses only that frame and runs the model on it
+without handing it to another thread. Frames the model cannot take never reach Python, wake no
+thread and are counted from the publisher's sequence numbers. With `streams` > 1, that many loops
+run frames at once, each on a model thread of its own (one waits for the next frame at a time);
+each frame's detections are tracked and published in the order the frames were taken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent import futures
+from contextlib import contextmanager
 import sys
 import threading
 import time
 from typing import Any
 
 from builtin_interfaces.msg import Time as TimeMsg
+import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import CallbackGroup
 from rclpy.guard_condition import GuardCondition
@@ -54,11 +61,11 @@ def labels_qos() -> QoSProfile:
     return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 WARN_PERIOD = 5.0  # seconds between repeated warnings about bad frames
-WAIT_NS = 200_000_000  # the worker's longest wait for a frame before it looks at its stop flag again
+WAIT_NS = 200_000_000  # a frame loop's longest wait for a frame before it looks at its stop flag again
 
 
 class _TakenByWorker(CallbackGroup):
-    """A callback group the executor never runs: the worker takes its subscription's samples itself."""
+    """A callback group the executor never runs: the frame loops take its subscription's samples."""
 
     def can_execute(self, entity: Any) -> bool:
         return False
@@ -71,11 +78,11 @@ class _TakenByWorker(CallbackGroup):
 
 
 def _never_called(data: bytes) -> None:
-    raise AssertionError('the image subscription is taken by the worker, never by the executor')
+    raise AssertionError('the image subscription is taken by the frame loops, never by the executor')
 
 
 class _Stats:
-    """Counters and the latency window reported on /diagnostics (written by the worker, read by a timer)."""
+    """Counters and the latency window on /diagnostics (written by the frame loops, read by a timer)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -87,6 +94,7 @@ class _Stats:
         self.window_frames = 0
         self.window_bad = 0
         self.latencies: list[float] = []
+        self.added: list[float] = []  # per frame: latency less the model's time on that frame
         self.inference: list[float] = []
         self.tracking: list[float] = []
 
@@ -96,6 +104,7 @@ class _Stats:
             self.window_frames += 1
             if latency_ms is not None:
                 self.latencies.append(latency_ms)
+                self.added.append(latency_ms - inference_ms)
             self.inference.append(inference_ms)
             if tracking_ms is not None:
                 self.tracking.append(tracking_ms)
@@ -110,14 +119,18 @@ class _Stats:
             now = time.monotonic()
             elapsed = max(now - self.window_start, 1e-6)
             latencies = sorted(self.latencies)
+            added = sorted(self.added)
             inference = sum(self.inference) / len(self.inference) if self.inference else float('nan')
             tracking = sum(self.tracking) / len(self.tracking) if self.tracking else float('nan')
             values = {
                 'inference_rate_hz': self.window_frames / elapsed,
                 'latency_p50_ms': latencies[len(latencies) // 2] if latencies else float('nan'),
                 'latency_max_ms': latencies[-1] if latencies else float('nan'),
+                # What the node adds to the model: image stamp to detections published, less the
+                # model's own time (preprocess, forward, postprocess) on the same frame.
+                'added_latency_p50_ms': added[len(added) // 2] if added else float('nan'),
                 'inference_ms_mean': inference,
-                # Tracking runs after the model on the same worker: its cost per frame, and per
+                # Tracking runs after the model in the same frame loop: its cost per frame, and per
                 # millisecond of inference.
                 'tracking_ms_mean': tracking,
                 'tracking_to_inference': tracking / inference if inference > 0.0 else float('nan'),
@@ -128,7 +141,7 @@ class _Stats:
             }
             bad = self.window_bad
             self.window_start, self.window_frames, self.window_bad = now, 0, 0
-            self.latencies, self.inference, self.tracking = [], [], []
+            self.latencies, self.added, self.inference, self.tracking = [], [], [], []
         return values | {'_bad_in_window': bad}
 
 
@@ -144,7 +157,13 @@ class InferenceNode(LifecycleNode):
         self._wake: GuardCondition | None = None
         self._last_sequence: dict[bytes, int] = {}  # publisher gid -> last publication sequence number
         self._stop = False
-        self._worker: threading.Thread | None = None
+        self._streams: tuple[int, ...] = ()  # the model streams (threads) this node claimed
+        self._loops: list[futures.Future[None]] = []  # the frame loops running on them
+        self._take_lock = threading.Lock()  # one loop at a time waits for and takes the next frame
+        self._order = threading.Condition()  # frames are tracked and published in the order taken
+        self._next_ticket = 0  # the number the next frame taken gets
+        self._next_turn = 0  # the lowest ticket not yet finished
+        self._finished: set[int] = set()  # tickets finished out of order
         self._stats = _Stats()
         self._tracker: Tracker | None = None
         self._state = 'unconfigured'
@@ -166,15 +185,19 @@ class InferenceNode(LifecycleNode):
         """Load and check the model; create the publishers. A bad model is one error line and FAILURE."""
         v = self._values
         try:
-            # Loaded (and warmed up) on the thread that runs every frame: torch work on two threads
+            # Loaded (and warmed up) on the threads that run every frame: torch work on two threads
             # cost half the speed on two cores (core/runtime/thread.py).
+            if not self._streams:
+                self._streams = model_thread.claim(v['streams'])
             model = model_thread.run(
                 load_model, v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
                 threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
-                input_size=v['input_size'], backend=v['backend'], cache_dir=v['backend_cache'] or None)
+                input_size=v['input_size'], backend=v['backend'], cache_dir=v['backend_cache'] or None,
+                streams=v['streams'], stream=self._streams[0])
             detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
                                 max_detections=v['max_detections'], classes=v['classes'],
                                 letterbox=v['letterbox'])
+            _warm_up(detector, self._streams[1:])
         except PhysicalAIError as err:
             self._error = str(err)
             self.get_logger().error(f'configure failed: {err}')
@@ -198,24 +221,25 @@ class InferenceNode(LifecycleNode):
         size = 'image size' if info.input_size is None else f'{info.input_size[0]}x{info.input_size[1]}'
         frozen = model.backend_note or ('frozen' if model.frozen else model.freeze_note)
         device = f'{model.device}{", fp16" if model.half else ""}'
+        streams = f', {v["streams"]} streams' if v['streams'] > 1 else ''
         self.get_logger().info(
             f'loaded {model.path} ({info.layout} from {info.source}, input {size}, '
-            f'{detector.num_classes or "?"} classes, {device}, {frozen})')
+            f'{detector.num_classes or "?"} classes, {device}, {frozen}{streams})')
         self._state = 'inactive'
         return SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Enable the publishers, publish the label map, subscribe to images and start the worker."""
+        """Enable the publishers, publish the label map, subscribe to images and start the frame loops."""
         result = super().on_activate(state)
         if result != SUCCESS:
             return result
         self._publish_labels()
-        # Serialized, and taken by the worker when the model is free (never by the executor).
+        # Serialized, and taken by a frame loop when the model is free (never by the executor).
         self._subscription = self.create_subscription(
             Image, 'camera/image_raw', _never_called, sensor_qos(),
             qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True,
             callback_group=_TakenByWorker())
-        self._start_worker()
+        self._start_loops()
         self._state = 'active'
         return SUCCESS
 
@@ -239,12 +263,14 @@ class InferenceNode(LifecycleNode):
         return SUCCESS
 
     def shutdown(self) -> None:
-        """Stop the worker before the node is destroyed (called by spin_nodes)."""
+        """Stop the frame loops before the node is destroyed (called by spin_nodes)."""
         self._stop_processing()
 
     def destroy_node(self) -> None:
-        """Stop the worker, then destroy the node."""
+        """Stop the frame loops, give back the model streams, then destroy the node."""
         self._stop_processing()
+        streams, self._streams = self._streams, ()
+        model_thread.release(streams)
         super().destroy_node()
 
     # Parameters ----------------------------------------------------------------------------------
@@ -294,23 +320,27 @@ class InferenceNode(LifecycleNode):
 
     # Processing ----------------------------------------------------------------------------------
 
-    def _start_worker(self) -> None:
+    def _start_loops(self) -> None:
         self._stop = False
         self._last_sequence.clear()
+        with self._order:
+            self._next_ticket = self._next_turn = 0
+            self._finished.clear()
         self._wake = GuardCondition(None, None, context=self.context)
-        self._worker = threading.Thread(target=self._run, args=(self._subscription, self._wake),
-                                        name=f'{self.get_name()}_inference', daemon=True)
-        self._worker.start()
+        self._loops = [model_thread.start(self._run, self._subscription, self._wake, stream=stream)
+                       for stream in self._streams]
 
     def _stop_processing(self) -> None:
         self._stop = True
         wake, self._wake = self._wake, None
         if wake is not None:
             wake.trigger()
-        worker, self._worker = self._worker, None
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout=10.0)
-        if self._subscription is not None:  # after the worker: it waits on the subscription
+        with self._order:
+            self._order.notify_all()
+        loops, self._loops = self._loops, []
+        if loops and model_thread.current_stream() not in self._streams:
+            futures.wait(loops, timeout=10.0)
+        if self._subscription is not None:  # after the loops: they wait on the subscription
             self.destroy_subscription(self._subscription)
             self._subscription = None
         if wake is not None:
@@ -327,8 +357,11 @@ class InferenceNode(LifecycleNode):
             detector.model.release()
 
     def _run(self, subscription: Any, wake: GuardCondition) -> None:
+        """Take and process frames on this model stream until the node stops (runs on its thread)."""
         wait_set = _rclpy.WaitSet(1, 1, 0, 0, 0, 0, self.context.handle)
         while not self._stop:
+            if not self._take_lock.acquire(timeout=WAIT_NS / 1e9):
+                continue
             try:
                 with subscription.handle, wake.handle:
                     wait_set.clear_entities()
@@ -338,6 +371,9 @@ class InferenceNode(LifecycleNode):
                     if self._stop:
                         return
                     data = self._take_newest(subscription)
+                ticket = self._next_ticket
+                if data is not None:
+                    self._next_ticket += 1
             except Exception as err:  # the context going away mid-wait; anything else is reported
                 if self._stop or not self.context.ok():
                     return
@@ -346,13 +382,34 @@ class InferenceNode(LifecycleNode):
                                         throttle_duration_sec=WARN_PERIOD)
                 time.sleep(0.1)
                 continue
+            finally:
+                self._take_lock.release()
             if data is None:
                 continue
             try:
-                self._process(data)
-            except Exception as err:  # the worker must outlive any one frame
+                self._process(data, ticket)
+            except Exception as err:  # the loop must outlive any one frame
                 self._stats.bad('errors')
                 self.get_logger().error(f'frame failed: {error_line(err)}', throttle_duration_sec=WARN_PERIOD)
+            finally:
+                self._finish(ticket)
+
+    @contextmanager
+    def _turn(self, ticket: int) -> Iterator[None]:
+        """Wait until every frame taken before this one is published (or failed); hold the turn inside."""
+        with self._order:
+            while self._next_turn < ticket and not self._stop:
+                self._order.wait(WAIT_NS / 1e9)
+        yield
+
+    def _finish(self, ticket: int) -> None:
+        """Mark a frame done (published, dropped or failed), so the frames after it take their turn."""
+        with self._order:
+            self._finished.add(ticket)
+            while self._next_turn in self._finished:
+                self._finished.remove(self._next_turn)
+                self._next_turn += 1
+            self._order.notify_all()
 
     def _take_newest(self, subscription: Any) -> bytes | None:
         """Take every waiting sample (one, at keep last 1); return the newest, count the others as dropped."""
@@ -377,7 +434,7 @@ class InferenceNode(LifecycleNode):
         self._last_sequence[publisher] = sequence
         return sequence - last - 1 if last is not None and sequence > last + 1 else 0
 
-    def _process(self, data: bytes) -> None:
+    def _process(self, data: bytes, ticket: int) -> None:
         detector = self._detector
         if detector is None:
             return
@@ -389,8 +446,14 @@ class InferenceNode(LifecycleNode):
             self.get_logger().warning(f'dropped image: {err}', throttle_duration_sec=WARN_PERIOD)
             return
         started = time.perf_counter()
-        boxes, scores, classes = model_thread.run(detector.detect_arrays, image, order)
+        boxes, scores, classes = detector.detect_arrays(image, order)  # on this loop's model thread
         inference_ms = (time.perf_counter() - started) * 1e3
+        with self._turn(ticket):
+            self._publish(detector, wire, image, order, boxes, scores, classes, inference_ms)
+
+    def _publish(self, detector: Detector, wire: WireImage, image: Any, order: str, boxes: Any, scores: Any,
+                 classes: Any, inference_ms: float) -> None:
+        """Track and publish one frame's detections (and the annotated image): in turn, frame by frame."""
         header = _header(wire)
         ids, tracking_ms = self._track(boxes, scores, classes, header)
         names = [detector.class_name(c) for c in classes.tolist()]
@@ -453,6 +516,7 @@ class InferenceNode(LifecycleNode):
         bad = values.pop('_bad_in_window')
         detector = self._detector
         values['state'] = self._state
+        values['streams'] = self._values['streams']
         values['tracking'] = self._tracker is not None
         values['model_file'] = self._values['model_path']
         if detector is not None:
@@ -474,12 +538,20 @@ class InferenceNode(LifecycleNode):
         return 'ok', f'{values["inference_rate_hz"]:.1f} Hz', values
 
 
+def _warm_up(detector: Detector, streams: tuple[int, ...]) -> None:
+    """Run the model once on each of these streams (the first loaded it): their first frame is not slow."""
+    height, width = detector.model.info.input_size or (480, 640)
+    blank = np.zeros((height, width, 3), np.uint8)
+    for stream in streams:
+        model_thread.run(detector.detect_arrays, blank, stream=stream)
+
+
 def _header(wire: WireImage) -> Header:
     return Header(stamp=TimeMsg(sec=wire.stamp_sec, nanosec=wire.stamp_nanosec), frame_id=wire.frame_id)
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run the node alone in a single-threaded executor (frames are processed in the node's worker thread)."""
+    """Run the node alone in a single-threaded executor (frames are processed on the node's model threads)."""
     return spin_nodes([InferenceNode], args=sys.argv if args is None else args, threads=1)
 
 

@@ -26,6 +26,11 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('half', False, 'Run in float16 (CUDA only; ignored with a warning on CPU).', read_only=True),
     ParamSpec('threads', 0, 'Intra-op threads of torch (for this process) and of the backend; 0 keeps '
               'their default.', min_value=0, max_value=256, read_only=True),
+    ParamSpec('streams', 1, 'Frames the model runs at once, each on a model thread of its own with '
+              'threads / streams intra-op threads (CPU streams). 1: the shortest time per frame. 2 on two '
+              'cores behind a camera faster than the model: more detections per second, each frame taking '
+              'longer (docs/performance.md). Detections are published in image order either way.',
+              min_value=1, max_value=16, read_only=True),
     ParamSpec('backend', 'torch', 'Runtime for the TorchScript file: torch, or openvino / onnxruntime '
               '(converted at configure, cached on disk, checked against TorchScript on a probe input; CPU).',
               choices=BACKENDS, read_only=True),

@@ -252,6 +252,28 @@ def test_only_the_newest_frame_is_processed(ros, tmp_path, camera):
     assert processed + dropped >= 21, (processed, dropped)
 
 
+def test_two_streams_publish_every_frame_they_take_in_image_order_with_one_track(ros, tmp_path, camera):
+    path = tmp_path / 'slow.pt'
+    samples.save_yolov8(path, work=200)
+    start(ros, path, streams=2, threads=2)
+    detections = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    feed(camera, scene(stamp=(1, 0)), detections)
+    for i in range(2, 40):  # faster than two streams take them: the two run frames at once
+        camera.publish(scene(stamp=(i, 0), box=(100 + 2 * i, 50, 300 + 2 * i, 150)))
+        time.sleep(0.01)
+    feed(camera, scene(stamp=(40, 0)), detections, predicate=lambda m: m.header.stamp.sec == 40)
+    stamps = [m.header.stamp.sec for m in detections.messages]
+    # In the order of the images, each frame once (the first and last are published until answered).
+    assert stamps == sorted(stamps) and all(stamps.count(i) == 1 for i in set(stamps) - {1, 40}), stamps
+    red = [d.id for m in detections.messages for d in m.detections
+           if d.results[0].hypothesis.class_id == 'red']
+    assert red[1:] and len(set(red[1:])) == 1 and red[-1], red  # one track across both streams' frames
+    status = status_of(ros, 'inference', lambda s: int(values(s)['processed_frames']) >= len(stamps))
+    figures = values(status)
+    assert figures['streams'] == '2' and figures['failed_frames'] == '0'
+    assert int(figures['processed_frames']) + int(figures['dropped_frames']) >= 40
+
+
 @pytest.mark.parametrize('case', ['missing', 'garbage', 'sha256', pytest.param('cuda', marks=NO_CUDA)])
 def test_bad_model_fails_configure_with_one_clear_reason(ros, tmp_path, case):
     path = tmp_path / 'model.pt'
