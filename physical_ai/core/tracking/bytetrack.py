@@ -243,6 +243,8 @@ class Tracker:
         self._stamp = stamp
         self.frames += 1
         ids = np.zeros(len(boxes), np.int64)
+        if not len(boxes) and not self._tracks:
+            return ids  # nothing seen, nothing tracked: nothing to predict, match or age
         finite = np.isfinite(boxes).all(axis=1) & np.isfinite(scores)
         _predict(self._tracks, stamp)
 
