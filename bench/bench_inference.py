@@ -59,6 +59,10 @@ def parse_args() -> argparse.Namespace:
                         help='fixed-rate camera mode, e.g. 1280x720@30 (see the module docstring)')
     parser.add_argument('--model', default='tiny',
                         help="camera mode: 'tiny', 'yolov8n-cost' (input --size) or a model file")
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='camera mode: node phases, each followed by a bare loop of the best variant')
+    parser.add_argument('--streams', type=int, default=1,
+                        help='camera mode: the node runs this many frames at once (its streams parameter)')
     parser.add_argument('--backend', default='torch', choices=('torch', 'openvino', 'onnxruntime'),
                         help='camera mode: runtime of node and bare loop')
     parser.add_argument('--search', action='store_true',
@@ -125,6 +129,8 @@ class Graph:
         self.node.create_subscription(Detection2DArray, 'detections', self._on_detections,
                                       QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE), raw=True)
         self.compute: list[tuple[float, float]] = []  # (monotonic, the node's own inference_ms_mean)
+        self.added: list[tuple[float, float]] = []  # (monotonic, the node's own added_latency_p50_ms)
+        self.delivery: list[tuple[float, float]] = []  # (monotonic, node's publish -> received, ms)
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
         self.published = 0
         # Frames go out serialized, the stamp written into the CDR bytes (after the 4-byte
@@ -146,13 +152,16 @@ class Graph:
                 values = {kv.key: kv.value for kv in status.values}
                 with self.lock:
                     self.compute.append((time.monotonic(), float(values.get('inference_ms_mean', 'nan'))))
+                    self.added.append((time.monotonic(), float(values.get('added_latency_p50_ms', 'nan'))))
 
-    def _on_detections(self, data: bytes) -> None:
-        now = self.clock.now()
+    def _on_detections(self, data: bytes, info: dict) -> None:
+        now = self.clock.now().nanoseconds
         sec, nanosec = STAMP.unpack_from(data, 4)  # the header's stamp: only it is needed here
-        latency = (now.nanoseconds - (sec * 10**9 + nanosec)) / 1e6
+        latency = (now - (sec * 10**9 + nanosec)) / 1e6
+        delivery = (now - info['source_timestamp']) / 1e6  # the node's write (system time) -> here
         with self.lock:
             self.received.append((time.monotonic(), latency))
+            self.delivery.append((time.monotonic(), delivery))
 
     def run_camera(self, rate: float, seconds: float) -> tuple[float, float]:
         """Publish at `rate` Hz for `seconds`; return (start, end) monotonic times."""
@@ -198,7 +207,11 @@ class Graph:
         latencies = sorted(self.window(start + warm, end + 1.0))
         with self.lock:
             compute = [ms for t, ms in self.compute if start + warm + 1.0 <= t <= end + 1.0 and ms == ms]
+            added = [ms for t, ms in self.added if start + warm + 1.0 <= t <= end + 1.0 and ms == ms]
+            delivery = [ms for t, ms in self.delivery if start + warm <= t <= end + 1.0]
         return {'node_ms': statistics.median(compute) if compute else float('nan'),
+                'added': statistics.median(added) if added else float('nan'),
+                'delivery': statistics.median(delivery) if delivery else float('nan'),
                 'fps': throughput, 'camera_hz': overload * bare_fps, 'latency_hz': 0.5 * bare_fps,
                 'p50': latencies[len(latencies) // 2] if latencies else float('nan'),
                 'p90': latencies[int(len(latencies) * 0.9)] if latencies else float('nan')}
@@ -325,7 +338,9 @@ def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespa
     The thread matters: once torch has run on one thread, a second thread calling it gets an OpenMP
     team of its own, and libgomp, counting more threads than cores, stops spinning at its barriers:
     the worker variants here (run after torch ran on the main thread) show that cost. The faster
-    variant is the reference, so it is never handicapped.
+    variant is the reference, so it is never handicapped. With --streams N > 1 it also times N
+    loops at once on one model, `threads / N` torch threads each, as the node's streams run
+    (`streams_fps`: their frames per second together; not part of the reference).
     """
     from physical_ai.core.detection import Detector, load_model
 
@@ -348,9 +363,39 @@ def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespa
                 worker.join()
             rates[f'{name}/{where}_fps'] = result['fps']
             if not best or result['fps'] > best['fps']:
-                best = result | {'graph': f'{name} graph, {where} thread'}
+                best = result | {'graph': f'{name} graph, {where} thread', 'variant': (name, options, where)}
+        detector.model.release()
+    if args.streams > 1:
+        options = {'backend': args.backend} if args.backend != 'torch' else {}
+        detector = Detector(load_model(model_path, threads=args.threads, streams=args.streams, **options))
+        results: list[dict] = [{} for _ in range(args.streams)]
+        loops = [threading.Thread(target=_bare_loop, args=(detector, frames, args.seconds, result))
+                 for result in results]
+        for loop in loops:
+            loop.start()
+        for loop in loops:
+            loop.join()
+        rates['streams_fps'] = sum(result['fps'] for result in results)
         detector.model.release()
     return best | rates
+
+
+def bare_variant(model_path: Path, frames: list[np.ndarray], args: argparse.Namespace,
+                 variant: tuple[str, dict, str]) -> float:
+    """Return the frames per second of one bare-loop variant (as bare_best names it)."""
+    from physical_ai.core.detection import Detector, load_model
+
+    _, options, where = variant
+    detector = Detector(load_model(model_path, threads=args.threads, **options))
+    result: dict = {}
+    if where == 'main':
+        _bare_loop(detector, frames, args.seconds, result)
+    else:
+        worker = threading.Thread(target=_bare_loop, args=(detector, frames, args.seconds, result))
+        worker.start()
+        worker.join()
+    detector.model.release()
+    return result['fps']
 
 
 def _bare_loop(detector, frames: list[np.ndarray], seconds: float, result: dict) -> None:
@@ -419,14 +464,20 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
           f'memory), GLIBC malloc tuning; {os.cpu_count()} CPUs ({platform.machine()}), load average '
           f'{", ".join(f"{v:.2f}" for v in os.getloadavg())}', flush=True)
     bare = bare_best(model_path, frames, args)
-    others = ', '.join(f'{k[:-4]} {v:.2f} fps' for k, v in bare.items() if k.endswith('_fps'))
+    others = ', '.join(f'{k[:-4]} {v:.2f} fps' for k, v in bare.items()
+                       if k.endswith('_fps') and k != 'streams_fps')
     print(f'(a) bare loop (preprocess + model + postprocess, {width}x{height} frames): {bare["fps"]:.2f} '
           f'fps, {bare["ms"]:.1f} ms per frame (median), best graph: {bare["graph"]} ({others})', flush=True)
+    if args.streams > 1:
+        each = args.threads // args.streams or 1
+        print(f'    {args.streams} bare loops at once on one model ({each} torch thread(s) each, as the '
+              f'node\'s {args.streams} streams): {bare["streams_fps"]:.2f} fps together', flush=True)
     graph = Graph(frames)
     rows = []
     node_cmd = [sys.executable, '-m', 'physical_ai.nodes.inference_node', '--ros-args',
                 '-p', f'model_path:={model_path}', '-p', f'threads:={args.threads}',
-                '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false']
+                '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false',
+                '-p', f'streams:={args.streams}']
     log = workdir / 'inference_node.log'
     try:
         proc = NodeProcess(node_cmd, workdir, log_path=log)
@@ -434,6 +485,12 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
             graph.wait_ready(timeout=300.0)
             main_row = fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)
             row = main_row
+            # More rounds: a bare loop of the best variant (the node idle, the camera off), then the
+            # node again, so each node phase has a bare loop measured just before and just after it.
+            bare_rates, node_rates = [bare['fps']], [main_row['dps']]
+            for _ in range(args.rounds - 1):
+                bare_rates.append(bare_variant(model_path, frames, args, bare['variant']))
+                node_rates.append(fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)['dps'])
             print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
                   f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
                   f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
@@ -446,15 +503,33 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
     finally:
         graph.close()
     again = bare_best(model_path, frames, args)
-    print(f'(a) bare loop again (the machine may be shared): {again["fps"]:.2f} fps ({again["graph"]})',
-          flush=True)
+    streams = f'; {args.streams} loops at once {again["streams_fps"]:.2f} fps' if args.streams > 1 else ''
+    print(f'(a) bare loop again (the machine may be shared): {again["fps"]:.2f} fps '
+          f'({again["graph"]}){streams}', flush=True)
+    name, _, where = bare['variant']
+    bare_rates.append(again[f'{name}/{where}_fps'])  # the same variant, in the final bare loops
     reference = max(bare['fps'], again['fps'])
     print(f'detections per second (b)/(a) = {main_row["dps"] / reference:.3f}   (a = the faster of both bare '
           f'loops, {reference:.2f} fps; goal >= 0.95; against their mean: '
           f'{main_row["dps"] / ((bare["fps"] + again["fps"]) / 2):.3f})')
-    print(f'detections per second (b) x the node\'s own inference_ms_mean = '
-          f'{main_row["dps"] * main_row["node_ms"] / 1e3:.3f}   (1.0: the model never waits for a frame; '
-          'measured in one process at one time, so a shared machine moves it least)')
+    if args.rounds > 1:
+        paired = [dps / ((before + after) / 2)
+                  for dps, before, after in zip(node_rates, bare_rates, bare_rates[1:], strict=False)]
+        bares, nodes = ', '.join(f'{v:.2f}' for v in bare_rates), ', '.join(f'{v:.2f}' for v in node_rates)
+        print(f'rounds (bare loop, node, bare loop, ...; the first bare loop\'s best variant each time): '
+              f'bare {bares} fps; node {nodes} detections/s')
+        print(f'detections per second, each node phase / the mean of the bare loops just before and after '
+              f'it: {", ".join(f"{r:.3f}" for r in paired)}; median {statistics.median(paired):.3f}   (goal '
+              f'>= 0.95); all node phases / the fastest bare loop: '
+              f'{statistics.mean(node_rates) / max(bare_rates):.3f}')
+    if args.streams > 1:
+        loops = max(bare['streams_fps'], again['streams_fps'])
+        print(f'detections per second (b) / {args.streams} bare loops at once = '
+              f'{main_row["dps"] / loops:.3f}   (the node\'s own cost with {args.streams} streams; the '
+              f'faster of both, {loops:.2f} fps)')
+    print(f'detections per second (b) x the node\'s own inference_ms_mean / streams = '
+          f'{main_row["dps"] * main_row["node_ms"] / 1e3 / args.streams:.3f}   (1.0: the model never waits '
+          'for a frame; measured in one process at one time, so a shared machine moves it least)')
     if rows:
         best = max((r for r in rows if r['lost'] < 0.05), key=lambda r: r['rate'], default=None)
         found = f'{best["rate"]:.2f} Hz = {best["rate"] / reference:.2f} x the bare rate' if best else 'none'
@@ -561,9 +636,14 @@ def main() -> int:
     bare_fps = (bare['fps'] + again['fps']) / 2
     bare_ms = (bare['ms'] + again['ms']) / 2
     print(f'throughput (b)/(a) = {pipeline["fps"] / bare_fps:.3f}   (goal >= 0.95; (a) = mean of both loops)')
-    print(f'added latency: (b) p50 - (a) per-frame = {pipeline["p50"] - bare_ms:.2f} ms; (b) p50 - the '
-          f'node\'s own compute in the same run = {pipeline["p50"] - pipeline["node_ms"]:.2f} ms'
+    added = pipeline['added'] + pipeline['delivery']
+    print(f'added latency per frame: {added:.2f} ms = {pipeline["added"]:.2f} ms image stamp -> detections '
+          f'published less the model\'s time on the same frame (p50, the node\'s diagnostics) + '
+          f'{pipeline["delivery"]:.2f} ms publish -> received here (p50, DDS source timestamps)'
           '   (goal < 2 ms)')
+    print(f'   the same from medians of different frames (a machine\'s noise moves these most): (b) p50 - '
+          f'(a) per-frame = {pipeline["p50"] - bare_ms:.2f} ms; (b) p50 - the node\'s own compute in the '
+          f'same run = {pipeline["p50"] - pipeline["node_ms"]:.2f} ms')
     print(f'throughput (c)/(a) = {typical["fps"] / bare_fps:.3f};  '
           f'(b)/(c) = {pipeline["fps"] / typical["fps"]:.2f}x;  '
           f'latency p50 (c) - (a) = {typical["p50"] - bare_ms:.2f} ms')
