@@ -8,6 +8,7 @@ instead of a KeyboardInterrupt traceback. `spin_nodes` installs its own handlers
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 from typing import NoReturn
@@ -16,7 +17,11 @@ from typing import NoReturn
 def _early_stop(signum: int, _frame: object) -> NoReturn:
     print(f'{signal.Signals(signum).name} during start-up: stopped before any node was created',
           file=sys.stderr, flush=True)
-    raise SystemExit(0)
+    sys.stdout.flush()
+    # Exit without unwinding: the signal may land while an import runs inside a C++ (pybind11)
+    # call, where a SystemExit becomes a C++ exception and aborts the process. Nothing exists yet
+    # that needs cleaning up.
+    os._exit(0)
 
 
 def _run(module: str) -> int:
