@@ -354,13 +354,7 @@ def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespa
             print(f'    (the frozen graph is not used: {detector.model.freeze_note})', flush=True)
             continue
         for where in ('worker', 'main'):
-            result: dict = {}
-            if where == 'main':
-                _bare_loop(detector, frames, args.seconds, result)
-            else:
-                worker = threading.Thread(target=_bare_loop, args=(detector, frames, args.seconds, result))
-                worker.start()
-                worker.join()
+            result = _bare_loop_on(where, detector, frames, args.seconds)
             rates[f'{name}/{where}_fps'] = result['fps']
             if not best or result['fps'] > best['fps']:
                 best = result | {'graph': f'{name} graph, {where} thread', 'variant': (name, options, where)}
@@ -387,15 +381,21 @@ def bare_variant(model_path: Path, frames: list[np.ndarray], args: argparse.Name
 
     _, options, where = variant
     detector = Detector(load_model(model_path, threads=args.threads, **options))
-    result: dict = {}
-    if where == 'main':
-        _bare_loop(detector, frames, args.seconds, result)
-    else:
-        worker = threading.Thread(target=_bare_loop, args=(detector, frames, args.seconds, result))
-        worker.start()
-        worker.join()
+    result = _bare_loop_on(where, detector, frames, args.seconds)
     detector.model.release()
     return result['fps']
+
+
+def _bare_loop_on(where: str, detector, frames: list[np.ndarray], seconds: float) -> dict:
+    """Run the bare loop on this ('main') or a new ('worker') thread; return its figures."""
+    result: dict = {}
+    if where == 'main':
+        _bare_loop(detector, frames, seconds, result)
+    else:
+        worker = threading.Thread(target=_bare_loop, args=(detector, frames, seconds, result))
+        worker.start()
+        worker.join()
+    return result
 
 
 def _bare_loop(detector, frames: list[np.ndarray], seconds: float, result: dict) -> None:
