@@ -14,9 +14,7 @@ each frame's detections are tracked and published in the order the frames were t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent import futures
-from contextlib import contextmanager
 import sys
 import threading
 import time
@@ -64,7 +62,7 @@ WARN_PERIOD = 5.0  # seconds between repeated warnings about bad frames
 WAIT_NS = 200_000_000  # a frame loop's longest wait for a frame before it looks at its stop flag again
 
 
-class _TakenByWorker(CallbackGroup):
+class _TakenByFrameLoops(CallbackGroup):
     """A callback group the executor never runs: the frame loops take its subscription's samples."""
 
     def can_execute(self, entity: Any) -> bool:
@@ -238,7 +236,7 @@ class InferenceNode(LifecycleNode):
         self._subscription = self.create_subscription(
             Image, 'camera/image_raw', _never_called, sensor_qos(),
             qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True,
-            callback_group=_TakenByWorker())
+            callback_group=_TakenByFrameLoops())
         self._start_loops()
         self._state = 'active'
         return SUCCESS
@@ -394,13 +392,11 @@ class InferenceNode(LifecycleNode):
             finally:
                 self._finish(ticket)
 
-    @contextmanager
-    def _turn(self, ticket: int) -> Iterator[None]:
-        """Wait until every frame taken before this one is published (or failed); hold the turn inside."""
+    def _wait_turn(self, ticket: int) -> None:
+        """Wait until every frame taken before this one is finished (published, dropped or failed)."""
         with self._order:
             while self._next_turn < ticket and not self._stop:
                 self._order.wait(WAIT_NS / 1e9)
-        yield
 
     def _finish(self, ticket: int) -> None:
         """Mark a frame done (published, dropped or failed), so the frames after it take their turn."""
@@ -448,8 +444,8 @@ class InferenceNode(LifecycleNode):
         started = time.perf_counter()
         boxes, scores, classes = detector.detect_arrays(image, order)  # on this loop's model thread
         inference_ms = (time.perf_counter() - started) * 1e3
-        with self._turn(ticket):
-            self._publish(detector, wire, image, order, boxes, scores, classes, inference_ms)
+        self._wait_turn(ticket)  # the frames after this one wait until _run calls _finish(ticket)
+        self._publish(detector, wire, image, order, boxes, scores, classes, inference_ms)
 
     def _publish(self, detector: Detector, wire: WireImage, image: Any, order: str, boxes: Any, scores: Any,
                  classes: Any, inference_ms: float) -> None:

@@ -49,7 +49,7 @@ def _executor(stream: int) -> ThreadPoolExecutor:
 
 def run(fn: Callable[..., T], *args: Any, stream: int = 0, **kwargs: Any) -> T:
     """Call `fn(*args, **kwargs)` on the thread of model stream `stream`; return (or raise) its result."""
-    if getattr(_local, 'stream', None) == stream:
+    if current_stream() == stream:
         return fn(*args, **kwargs)
     return _executor(stream).submit(fn, *args, **kwargs).result()
 
@@ -82,7 +82,7 @@ def release(streams: tuple[int, ...]) -> None:
 
 def on_model_thread() -> bool:
     """Return whether the caller is a model thread (of any stream)."""
-    return getattr(_local, 'stream', None) is not None
+    return current_stream() is not None
 
 
 def current_stream() -> int | None:
