@@ -15,6 +15,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 import rclpy
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -202,10 +203,18 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
     the signals only stop the loop here; then each node's `shutdown()` hook runs (the planner
     publishes its zero command there), nodes are destroyed and rclpy shuts down.
     `stop_when`, checked every 0.1 s, ends the loop too (the runner's supervisor gave up).
-    Returns the process exit code: 0 on a clean stop, 1 when a node could not start.
+    Returns the process exit code: 0 on a clean stop, 1 when a node could not start, 2 when rcl
+    refused the command line (a malformed `--ros-args`).
     """
     stop = threading.Event()
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except _rclpy.RCLError as err:
+        # rcl's text ends with its source location ('..., at .../arguments.c:356'): not for users.
+        reason = str(err).removeprefix('failed to initialize rcl: ').rsplit(', at ', 1)[0]
+        print(f'[FATAL] invalid ROS arguments: {reason}; expected e.g. --ros-args -p name:=value -r from:=to',
+              file=sys.stderr)
+        return 2
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     nodes: list[Node] = []

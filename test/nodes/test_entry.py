@@ -1,4 +1,4 @@
-"""Node executables stop quietly on a signal while they are still importing torch or MuJoCo."""
+"""Node executables at start-up: a signal while they import torch or MuJoCo, a malformed command line."""
 
 from pathlib import Path
 import signal
@@ -17,3 +17,13 @@ def test_signal_during_start_up_exits_0_without_a_traceback(spawn, sig):
     assert code == 0, out
     assert 'Traceback' not in out and 'KeyboardInterrupt' not in out
     assert f'{sig.name} during start-up: stopped before any node was created' in out
+
+
+def test_malformed_ros_args_exit_2_with_what_to_fix(spawn):
+    proc = spawn([str(Path(sys.executable).parent / 'planner_node'), '--ros-args', '-p'], name='bad_ros_args')
+    code = proc.wait(timeout=60.0)  # exits by itself once rcl has read the arguments
+    out = proc.output()
+    assert code == 2, out
+    assert 'Traceback' not in out
+    assert "invalid ROS arguments: Couldn't parse trailing -p flag" in out
+    assert 'arguments.c' not in out
