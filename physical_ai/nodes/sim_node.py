@@ -211,10 +211,17 @@ class SimNode(SetUpNode):
         window_wall, window_sim = wall0, sim0
         while not self._stop.is_set():
             with self._lock:
-                cmd, self._pending = self._pending, None
+                paused = values['paused']
+                if not paused:
+                    cmd, self._pending = self._pending, None
                 rtf, rate, truth = values['real_time_factor'], values['camera_rate'], values['ground_truth']
                 if self._rebase:
                     wall0, sim0, self._rebase = time.monotonic(), sim.time, False
+            if paused:  # time stands still: /clock says so; the run resumes from here, not in a burst
+                self._clock_pub.publish(clock_msg(sim.time_ns))
+                self._stop.wait(clock_period)
+                wall0, sim0 = window_wall, window_sim = time.monotonic(), sim.time
+                continue
             state = sim.step(cmd)
             now, now_ns = state.time, sim.time_ns
             if now >= next_clock:
@@ -287,10 +294,12 @@ class SimNode(SetUpNode):
             'commands': self.commands, 'malformed_commands': self.malformed,
             'command_age': 'none' if age is None else round(age, 3), 'bumps': sim.bumps,
             'contacts': ', '.join(state.contacts) or 'none',
-            'pose': f'{state.x:.3f} {state.y:.3f} {state.yaw:.3f}',
+            'pose': f'{state.x:.3f} {state.y:.3f} {state.yaw:.3f}', 'paused': self._values['paused'],
         }
         if self.failed:
             return 'error', 'simulation loop stopped', values
+        if self._values['paused']:
+            return 'ok', f'paused at {state.time:.3f} s (set paused to false to run)', values
         if state.contacts:
             return 'warn', 'robot against ' + ', '.join(state.contacts), values
         if wanted > 0.0 and self.achieved_rtf and self.achieved_rtf < 0.9 * wanted:

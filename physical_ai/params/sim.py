@@ -26,6 +26,9 @@ PARAMS: tuple[ParamSpec, ...] = (
               min_value=0.0005, max_value=0.02, read_only=True),
     ParamSpec('real_time_factor', 1.0, 'Sim seconds per wall second; 0 = as fast as possible.',
               min_value=0.0, max_value=100.0),
+    ParamSpec('paused', False, 'Hold simulated time: no physics steps, no camera, odom or tf while true; '
+              '/clock repeats the current time. Set it false to start or resume (the demo starts each '
+              'episode paused and resumes it once every node of the graph is up).'),
     # Camera
     ParamSpec('camera_width', 640, 'Image width (pixels).', min_value=MIN_SIZE, max_value=MAX_WIDTH,
               read_only=True),

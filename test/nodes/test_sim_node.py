@@ -160,6 +160,29 @@ def test_twist_stamped_fast_and_without_ground_truth(ros):
     assert node.count_publishers('robot_description') == 1
 
 
+def test_paused_holds_time_and_resumes_where_it_stood(ros):
+    clocks = ros.collect(Clock, '/clock')
+    images = ros.collect(Image, 'camera/image_raw')
+    odoms = ros.collect(Odometry, 'odom', qos=RELIABLE)
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(paused=True)))
+    driver = Driver(ros)
+    driver.command = (0.5, 0.0)  # heard, but no step applies it while paused
+    clocks.wait(20, timeout=20.0)
+    time.sleep(0.5)
+    assert {seconds(m.clock) for m in clocks.messages} == {0.0}
+    assert images.messages == [] and odoms.messages == []
+    assert node._fill_diagnostics()[1].startswith('paused at 0.000 s')
+
+    resumed = time.monotonic()
+    assert node.set_parameters([Parameter('paused', value=False)])[0].successful
+    odoms.wait(1, timeout=20.0, predicate=lambda m: m.pose.pose.position.x > 0.05)
+    images.wait(1, timeout=10.0)
+    # Resumed from where it stood at the requested rate (1x): no burst of simulated time to catch up.
+    sim_elapsed = max(seconds(m.clock) for m in clocks.messages)
+    assert 0.0 < sim_elapsed <= time.monotonic() - resumed + 0.1
+    assert not node.failed
+
+
 def first_frame(ros, seed, name):
     images = ros.collect(Image, f'{name}/camera/image_raw')
     truths = ros.collect(Detection2DArray, f'{name}/sim/ground_truth', qos=RELIABLE)
