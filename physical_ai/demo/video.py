@@ -17,8 +17,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+# With the module, not at the first frame: the detection package imports torch, which took 2.7 s
+# (GIL held) in the demo's watcher process just as the episode started, delaying its monitor.
+from physical_ai.core.detection.annotate import draw_detections
+from physical_ai.core.detection.detector import Detection
 from physical_ai.core.errors import ImageError, PhysicalAIError
 from physical_ai.core.image import image_to_array
+from physical_ai.core.wire_image import parse_image
 
 # Longest gap (s) filled with repeated frames; beyond it the video simply jumps.
 MAX_GAP = 2.0
@@ -204,8 +209,6 @@ class VideoRecorder:
                 self._class_index[item.class_name] = item.class_id
 
     def _on_detections(self, msg: Any) -> None:
-        from physical_ai.core.detection.detector import Detection
-
         found = []
         for det in msg.detections:
             if not det.results:
@@ -222,9 +225,6 @@ class VideoRecorder:
     def _on_raw(self, data: bytes) -> None:
         if self.annotated:
             return
-        from physical_ai.core.detection.annotate import draw_detections
-        from physical_ai.core.wire_image import parse_image
-
         try:
             msg = parse_image(data)
             frame = to_bgr(msg)
