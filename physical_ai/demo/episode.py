@@ -12,7 +12,7 @@ recorder and the video writer, each on a node of its own so their callbacks run 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 import math
 import os
@@ -86,7 +86,8 @@ class EpisodeConfig:
 
     def runner_overrides(self) -> list[str]:
         """Return the --set overrides that pick the scenario, seed and speed of the simulator."""
-        sets = [f'sim.scenario={self.scenario}', f'sim.seed={self.seed}']
+        # Paused until every node is up (run_episode resumes it): a model still loading costs no frames.
+        sets = [f'sim.scenario={self.scenario}', f'sim.seed={self.seed}', 'sim.paused=true']
         if self.real_time_factor is not None:
             sets.append(f'sim.real_time_factor={self.real_time_factor}')
         return sets + list(self.overrides)
@@ -143,6 +144,7 @@ class Monitor:
         self._newest_detection: tuple[float, int] | None = None  # (wall s, header stamp ns)
         self._window: list[tuple[float, int, int]] = []  # (wall, camera frames, detections)
         self.sim_status = ''
+        self._states: dict[str, Any] = {}  # lifecycle node -> [GetState client, pending future, its state]
         self.planner_name, self.sim_name = planner_name, sim_name
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         best_effort = qos_profile_sensor_data
@@ -240,6 +242,36 @@ class Monitor:
                 elif node == self.sim_name:
                     self.sim_status = status.message
                     self.judge.on_contacts(values.get('contacts', '').split(', '))
+
+    def not_up(self, names: Iterable[str]) -> list[str]:
+        """Return those of `names` not in the graph yet, or lifecycle nodes not active (asked, not awaited).
+
+        From the graph and the lifecycle services, not /diagnostics: the nodes' timers run on
+        simulated time, which stands still until the simulator runs.
+        """
+        from lifecycle_msgs.srv import GetState
+
+        present = {name for name, _ in self.node.get_node_names_and_namespaces()}
+        waiting = []
+        for name in names:
+            if name not in present:
+                waiting.append(name)
+                continue
+            entry = self._states.get(name)
+            if entry is None:
+                services = self.node.get_service_names_and_types_by_node(name, self.node.get_namespace())
+                if not any(service.endswith(f'/{name}/get_state') for service, _ in services):
+                    continue  # a plain node: up once it is in the graph
+                client = self.node.create_client(GetState, f'{name}/get_state')
+                entry = self._states[name] = [client, None, '']
+            client, future = entry[0], entry[1]
+            if future is not None and future.done():
+                entry[1], entry[2] = None, future.result().current_state.label
+            elif future is None and client.service_is_ready():
+                entry[1] = client.call_async(GetState.Request())
+            if entry[2] != 'active':
+                waiting.append(name)
+        return waiting
 
     def rates(self) -> tuple[float, float]:
         """Return (camera fps, detections fps) over the wall time since the previous call."""
@@ -402,6 +434,7 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
     from geometry_msgs.msg import Twist, TwistStamped
     from rclpy.node import Node
     from rclpy.parameter import Parameter
+    from rclpy.parameter_client import AsyncParameterClient
 
     say = config.print_progress or (lambda text: None)
     profile, criteria, target = episode_setup(config)
@@ -451,11 +484,31 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
         proc = subprocess.Popen(runner_command(config), stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
         next_progress = started + PROGRESS_PERIOD
+        graph = [node.name for node in profile.nodes]
+        sim_params = AsyncParameterClient(monitor.node, sim.name)
+        resume: Any = None  # the set_parameters future that starts the simulator, sent at `asked`
+        asked, running = 0.0, False
         while True:
             time.sleep(0.05)
             now = time.monotonic()
+            if not running:
+                waiting = monitor.not_up(graph)
+                if resume is not None and resume.done():
+                    results = resume.result().results
+                    if not all(r.successful for r in results):
+                        failure = f'the simulator refused to resume: {"; ".join(r.reason for r in results)}'
+                        break
+                    running = True
+                    say(f'[{config.label} seed {config.seed}] wall {now - started:5.1f} s  every node is up: '
+                        'the simulation runs')
+                elif not waiting and sim_params.services_are_ready() and (resume is None or now > asked + 2):
+                    resume, asked = sim_params.set_parameters([Parameter('paused', value=False)]), now
+                elif now - started > config.startup_timeout:
+                    missing = ', '.join(waiting) or f'{sim.name} (its parameter service)'
+                    failure = f'not up {config.startup_timeout:.0f} s in: {missing}; see {log_path}'
+                    break
             with monitor.lock:
-                verdict = judge.decide() if monitor.commands else None
+                verdict = judge.decide() if monitor.commands and running else None
             if verdict is not None:
                 wall_end = time.monotonic()
                 if config.video:
