@@ -212,8 +212,7 @@ class SimNode(SetUpNode):
         while not self._stop.is_set():
             with self._lock:
                 paused = values['paused']
-                if not paused:
-                    cmd, self._pending = self._pending, None
+                cmd, self._pending = self._pending, None  # while paused: dropped, never applied on resume
                 rtf, rate, truth = values['real_time_factor'], values['camera_rate'], values['ground_truth']
                 if self._rebase:
                     wall0, sim0, self._rebase = time.monotonic(), sim.time, False
