@@ -10,10 +10,13 @@ clear error naming the package, never a fallback behind the user's back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import sys
+import tempfile
 import threading
 from typing import Any
 
@@ -251,7 +254,7 @@ def _onnxruntime(module: Any, probe: torch.Tensor, entry: Path, threads: int,
             import warnings
 
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _stdout_without_graph_dump():
                     warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation notices
                     torch.onnx.export(module, (probe,), str(folder / 'model.onnx'), dynamo=False,
                                       input_names=['images'],
@@ -273,6 +276,39 @@ def _onnxruntime(module: Any, probe: torch.Tensor, entry: Path, threads: int,
         return session.run(None, {name: tensor.detach().contiguous().numpy()})
 
     return path, cached, run, int(session.get_session_options().intra_op_num_threads)
+
+
+GRAPH_DUMP = 'Torch IR graph at exception: '
+
+
+@contextmanager
+def _stdout_without_graph_dump() -> Iterator[None]:
+    """Run the block with fd 1 captured, then write the capture back less torch's graph dump.
+
+    The TorchScript ONNX exporter turns its log on whatever `verbose` says (its
+    setup_onnx_logging tests a function for truth) and, when an export fails, prints the whole
+    graph to stdout: hundreds of lines before the one-line error that says what to do. Anything
+    else written to stdout meanwhile is written back afterwards, not lost.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors='replace')
+            start = text.find(GRAPH_DUMP)
+            if start >= 0:  # the dump ends with the graph's `return (...)` line
+                last = text.find('\n  return (', start)
+                end = text.find('\n', last + 1) if last >= 0 else -1
+                text = text[:start] + (text[end + 1:] if end >= 0 else '')
+            if text:
+                os.write(1, text.encode())
 
 
 def _first_line(err: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Runtime backends: a real TorchScript file converted, cached, probe-checked; threads; missing package."""
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 import sys
 import threading
 
@@ -12,6 +13,7 @@ from physical_ai.core import runtime
 from physical_ai.core.detection import Detector, load_model, samples
 from physical_ai.core.detection.model import ModelError, file_sha256
 from physical_ai.core.runtime import thread as model_thread
+from physical_ai.training.train import SHIPPED
 
 CONVERTED = ('openvino', 'onnxruntime')
 
@@ -134,6 +136,16 @@ def test_unconvertible_graph_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match='backend openvino: converting the TorchScript graph failed'):
         load_model(path, backend='openvino', cache_dir=tmp_path / 'cache')
     assert not any((tmp_path / 'cache').glob('*/model.xml'))
+
+
+def test_unexportable_graph_is_one_clear_error_without_torchs_graph_dump(tmp_path, capfd):
+    path = Path(SHIPPED)  # its scripted decoding has no ONNX symbolic
+    print('written before the export')
+    with pytest.raises(ModelError, match='backend onnxruntime: exporting the TorchScript graph to ONNX'):
+        load_model(path, backend='onnxruntime', cache_dir=tmp_path / 'cache')
+    out, err = capfd.readouterr()
+    assert runtime.GRAPH_DUMP not in out + err and 'prim::Constant' not in out + err
+    assert 'written before the export' in out  # the rest of stdout is kept
 
 
 def test_unknown_backend_and_cuda_are_refused(tiny):
