@@ -12,7 +12,7 @@ recorder and the video writer, each on a node of its own so their callbacks run 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 import math
 import os
@@ -51,6 +51,7 @@ RECORDED_TOPICS: dict[str, TopicOptions] = {
 STOP_TIMEOUT = 10.0  # s to wait for the graph to stop after SIGINT
 PROGRESS_PERIOD = 2.0  # s (wall) between progress lines
 VERDICT_SHOWN = 1.0  # s (wall) the graph runs on after the verdict, so the video shows it
+LIFECYCLE_TYPES = ('inference',)  # node types whose node is a LifecycleNode: up once it reports active
 
 
 @dataclass
@@ -144,7 +145,7 @@ class Monitor:
         self._newest_detection: tuple[float, int] | None = None  # (wall s, header stamp ns)
         self._window: list[tuple[float, int, int]] = []  # (wall, camera frames, detections)
         self.sim_status = ''
-        self._states: dict[str, Any] = {}  # lifecycle node -> [GetState client, pending future, its state]
+        self._states: dict[str, _LifecycleState] = {}  # lifecycle node name -> its state, as last asked
         self.planner_name, self.sim_name = planner_name, sim_name
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         best_effort = qos_profile_sensor_data
@@ -243,35 +244,19 @@ class Monitor:
                     self.sim_status = status.message
                     self.judge.on_contacts(values.get('contacts', '').split(', '))
 
-    def not_up(self, names: Iterable[str]) -> list[str]:
-        """Return those of `names` not in the graph yet, or lifecycle nodes not active (asked, not awaited).
+    def not_up(self, names: Iterable[str], lifecycle: Collection[str] = ()) -> list[str]:
+        """Return those of `names` not in the graph yet, or in `lifecycle` and not active yet.
 
         From the graph and the lifecycle services, not /diagnostics: the nodes' timers run on
-        simulated time, which stands still until the simulator runs.
+        simulated time, which stands still until the simulator runs. Never waits: a lifecycle
+        node's state is asked for here and read at a later call.
         """
-        from lifecycle_msgs.srv import GetState
-
         present = {name for name, _ in self.node.get_node_names_and_namespaces()}
-        waiting = []
-        for name in names:
-            if name not in present:
-                waiting.append(name)
-                continue
-            entry = self._states.get(name)
-            if entry is None:
-                services = self.node.get_service_names_and_types_by_node(name, self.node.get_namespace())
-                if not any(service.endswith(f'/{name}/get_state') for service, _ in services):
-                    continue  # a plain node: up once it is in the graph
-                client = self.node.create_client(GetState, f'{name}/get_state')
-                entry = self._states[name] = [client, None, '']
-            client, future = entry[0], entry[1]
-            if future is not None and future.done():
-                entry[1], entry[2] = None, future.result().current_state.label
-            elif future is None and client.service_is_ready():
-                entry[1] = client.call_async(GetState.Request())
-            if entry[2] != 'active':
-                waiting.append(name)
-        return waiting
+        for name in lifecycle:
+            if name in present and name not in self._states:
+                self._states[name] = _LifecycleState(self.node, name)
+        return [name for name in names if name not in present
+                or (name in self._states and self._states[name].poll() != 'active')]
 
     def rates(self) -> tuple[float, float]:
         """Return (camera fps, detections fps) over the wall time since the previous call."""
@@ -284,6 +269,26 @@ class Monitor:
             return 0.0, 0.0
         (t0, c0, d0), (t1, c1, d1) = self._window
         return (c1 - c0) / (t1 - t0), (d1 - d0) / (t1 - t0)
+
+
+class _LifecycleState:
+    """A lifecycle node's state from its get_state service, asked without waiting."""
+
+    def __init__(self, node: Any, name: str) -> None:
+        from lifecycle_msgs.srv import GetState
+
+        self._request = GetState.Request()
+        self._client = node.create_client(GetState, f'{name}/get_state')
+        self._future: Any = None
+        self.label = ''
+
+    def poll(self) -> str:
+        """Return the state last heard ('' before the first answer); ask again once it is in."""
+        if self._future is not None and self._future.done():
+            self.label, self._future = self._future.result().current_state.label, None
+        if self._future is None and self._client.service_is_ready():
+            self._future = self._client.call_async(self._request)
+        return self.label
 
 
 def _node_of(profile: Any, node_type: str) -> Any:
@@ -485,6 +490,7 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
                                 stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
         next_progress = started + PROGRESS_PERIOD
         graph = [node.name for node in profile.nodes]
+        lifecycle = {node.name for node in profile.nodes if node.node_type in LIFECYCLE_TYPES}
         sim_params = AsyncParameterClient(monitor.node, sim.name)
         resume: Any = None  # the set_parameters future that starts the simulator, sent at `asked`
         asked, running = 0.0, False
@@ -492,7 +498,7 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
             time.sleep(0.05)
             now = time.monotonic()
             if not running:
-                waiting = monitor.not_up(graph)
+                waiting = monitor.not_up(graph, lifecycle)
                 if resume is not None and resume.done():
                     results = resume.result().results
                     if not all(r.successful for r in results):

@@ -5,6 +5,7 @@ watched by the demo's monitor and judged from the simulator's ground truth. A sm
 a target 3 m ahead keep it short on two cores.
 """
 
+import importlib
 import math
 from pathlib import Path
 import subprocess
@@ -12,7 +13,8 @@ import sys
 
 import pytest
 
-from physical_ai.demo.episode import EpisodeConfig, criteria_for, run_episode
+from physical_ai.demo.episode import LIFECYCLE_TYPES, EpisodeConfig, criteria_for, run_episode
+from physical_ai.params import NODE_TYPES
 
 MODEL = Path(__file__).resolve().parents[2] / 'models' / 'default_detector.pt'
 
@@ -123,3 +125,15 @@ def test_bad_options_fail_before_anything_starts(tmp_path, args, message):
     done = _demo('--out', str(tmp_path), *args)
     assert done.returncode == 1
     assert message in done.stderr and 'Traceback' not in done.stderr
+
+
+def test_the_episode_waits_for_every_lifecycle_node_type():
+    # An episode resumes the simulator once these report active: a new lifecycle node type must be here.
+    from rclpy.lifecycle import LifecycleNode
+
+    found = set()
+    for node_type, (_, _, entry) in NODE_TYPES.items():
+        module, name = entry.split(':')
+        if issubclass(getattr(importlib.import_module(module), name), LifecycleNode):
+            found.add(node_type)
+    assert found == set(LIFECYCLE_TYPES)
