@@ -212,8 +212,8 @@ def spin_nodes(factories: Iterable[Callable[[], Node]], args: list[str] | None =
     except _rclpy.RCLError as err:
         # rcl's text ends with its source location ('..., at .../arguments.c:356'): not for users.
         reason = str(err).removeprefix('failed to initialize rcl: ').rsplit(', at ', 1)[0]
-        print(f'[FATAL] invalid ROS arguments: {reason}; expected e.g. --ros-args -p name:=value -r from:=to',
-              file=sys.stderr)
+        rclpy.logging.get_logger('physical_ai').fatal(
+            f'invalid ROS arguments: {reason}; expected e.g. --ros-args -p name:=value -r from:=to')
         return 2
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
