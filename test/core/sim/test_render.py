@@ -5,10 +5,13 @@ import threading
 import numpy as np
 import pytest
 
+from physical_ai.core.sim import gl
 from physical_ai.core.sim.camera import CameraSpec
-from physical_ai.core.sim.render import SceneRenderer, boxes_from_labels
+from physical_ai.core.sim.render import SceneRenderer, boxes_from_labels, labels_from_id_colours
 from physical_ai.core.sim.scenario import load_scenario
 from physical_ai.core.sim.world import World, sample_world
+
+mujoco = gl.load_mujoco()
 
 
 def test_boxes_from_labels():
@@ -20,6 +23,19 @@ def test_boxes_from_labels():
     assert boxes == {0: (3, 2, 9, 5, 18), 1: (7, 7, 8, 8, 1), 2: (19, 0, 20, 10, 10)}
     assert set(boxes_from_labels(labels, 3, min_pixels=2)) == {0, 2}
     assert boxes_from_labels(np.full((4, 4), -1, dtype=np.int32), 3) == {}
+
+
+def test_labels_from_id_colours_reads_all_three_bytes_beyond_255():
+    def colour(value):
+        return value & 0xFF, (value >> 8) & 0xFF, (value >> 16) & 0xFF
+
+    colours = np.zeros((2, 3, 3), dtype=np.uint8)
+    colours[0, 0], colours[0, 1], colours[1, 2] = colour(3), colour(300), colour(70_000)
+    colours[1, 0] = colour(44)  # drawn, but not an object (e.g. the floor)
+    labels = labels_from_id_colours(colours, [(3, 0), (300, 1), (70_000, 2), (44, -1)])
+    assert labels.tolist() == [[0, 1, -1], [-1, -1, 2]]
+    small = labels_from_id_colours(colours[:1, :1], [(3, 5)])  # below 256: the red byte alone
+    assert small.tolist() == [[5]]
 
 
 @pytest.fixture(scope='module')
@@ -46,6 +62,12 @@ def test_render_and_truths(demo_world):
         renderer._renderer.disable_segmentation_rendering()
         ids = np.unique(segmentation[..., 0])
         assert ids.min() >= -1 and ids.max() < demo_world.model.ngeom
+        # The renderer's own decoding of the pass gives what mujoco.Renderer's does, pixel for pixel.
+        is_geom = segmentation[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)
+        expected = np.where(is_geom, demo_world.geom_object[segmentation[..., 0]], -1)
+        labels = renderer._render_labels()
+        assert np.array_equal(labels, expected) and len(np.unique(labels)) >= 3
+        assert renderer.truths_of_labels(expected) == truths
         rgb_only, none = renderer.render(ground_truth=False)
         assert none == () and np.array_equal(rgb_only, rgb)
     finally:
