@@ -92,6 +92,7 @@ class SimNode(SetUpNode):
         self.commands = 0
         self.malformed = 0
         self.frames = 0
+        self.truth_frames = 0
         self.achieved_rtf = 0.0
         self.render_ms = 0.0
         self.failed = False
@@ -206,7 +207,7 @@ class SimNode(SetUpNode):
         sim = self.sim
         values = self._values
         clock_period, odom_period = 1.0 / values['clock_rate'], 1.0 / values['odom_rate']
-        next_clock = next_odom = next_frame = 0.0
+        next_clock = next_odom = next_frame = next_truth = 0.0
         wall0, sim0 = time.monotonic(), sim.time
         window_wall, window_sim = wall0, sim0
         while not self._stop.is_set():
@@ -214,6 +215,7 @@ class SimNode(SetUpNode):
                 paused = values['paused']
                 cmd, self._pending = self._pending, None  # while paused: dropped, never applied on resume
                 rtf, rate, truth = values['real_time_factor'], values['camera_rate'], values['ground_truth']
+                truth_rate = values['ground_truth_rate']
                 if self._rebase:
                     wall0, sim0, self._rebase = time.monotonic(), sim.time, False
             if paused:  # time stands still: /clock says so; the run resumes from here, not in a burst
@@ -234,8 +236,11 @@ class SimNode(SetUpNode):
                 self._pose_pub.publish(pose_msg(state, now_ns, values['world_frame']))
                 next_odom = _next(next_odom, odom_period, now)
             if now >= next_frame:
-                self._publish_frame(truth)
+                with_truth = truth and now >= next_truth
+                self._publish_frame(with_truth)
                 next_frame = _next(next_frame, 1.0 / rate, now)
+                if with_truth and truth_rate > 0.0:
+                    next_truth = _next(next_truth, 1.0 / truth_rate, now)
             wall = time.monotonic()
             if wall - window_wall >= 1.0:
                 self.achieved_rtf = (now - window_sim) / (wall - window_wall)
@@ -277,6 +282,7 @@ class SimNode(SetUpNode):
         if ground_truth:
             self._truth_pub.publish(ground_truth_msg(frame.truths, image.header))
             self._truth_3d_pub.publish(ground_truth_3d_msg(frame.truths, image.header))
+            self.truth_frames += 1
         self.frames += 1
 
     # Diagnostics and shutdown ------------------------------------------------------------------
@@ -289,6 +295,7 @@ class SimNode(SetUpNode):
         values = {
             'sim_time': round(state.time, 3), 'real_time_factor': round(self.achieved_rtf, 3),
             'real_time_factor_requested': wanted, 'frames': self.frames, 'depth_frames': self.depth_frames,
+            'ground_truth_frames': self.truth_frames,
             'render_ms': round(self.render_ms, 2),
             'commands': self.commands, 'malformed_commands': self.malformed,
             'command_age': 'none' if age is None else round(age, 3), 'bumps': sim.bumps,

@@ -50,7 +50,11 @@ PARAMS: tuple[ParamSpec, ...] = (
               read_only=True),
     ParamSpec('ground_truth', True,
               'Publish sim/ground_truth and sim/ground_truth_3d (costs a segmentation pass per image, about '
-              'half an RGB pass).'),
+              'two thirds of an RGB pass).'),
+    ParamSpec('ground_truth_rate', 0.0,
+              'Ground truth per second of sim time, with the first image at or after each period (its '
+              'stamp); 0 = with every image. Lower saves segmentation passes on a slow machine.',
+              min_value=0.0, max_value=120.0),
     ParamSpec('depth', 'on_demand',
               'Aligned depth on camera/depth/image_raw and camera/depth/camera_info (read from the colour '
               'pass): on_demand = only while something subscribes to either, always, or never.',

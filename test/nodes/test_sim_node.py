@@ -16,7 +16,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from tf2_msgs.msg import TFMessage
-from vision_msgs.msg import Detection2DArray
+from vision_msgs.msg import Detection2DArray, Detection3DArray
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.core.image import image_to_array
@@ -158,6 +158,30 @@ def test_twist_stamped_fast_and_without_ground_truth(ros):
     # publish_tf false: another node (robot_state_publisher, a localizer) owns the tree.
     assert node.count_publishers('/tf') == 0 and node.count_publishers('/tf_static') == 0
     assert node.count_publishers('robot_description') == 1
+
+
+def test_ground_truth_at_a_lower_rate_goes_with_images_of_its_period(ros):
+    images = ros.collect(Image, 'camera/image_raw')
+    truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
+    truths_3d = ros.collect(Detection3DArray, 'sim/ground_truth_3d', qos=RELIABLE)
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(
+        real_time_factor=0.0, camera_rate=15.0, ground_truth_rate=5.0, camera_width=64, camera_height=48)))
+    truths.wait(6, timeout=30.0)
+    truths_3d.wait(6, timeout=10.0)
+    image_stamps = [seconds(m.header.stamp) for m in images.messages]
+    truth_stamps = [seconds(m.header.stamp) for m in truths.messages]
+    assert set(truth_stamps) <= set(image_stamps)  # each is an image's: the pass it was rendered with
+    assert [seconds(m.header.stamp) for m in truths_3d.messages[:6]] == truth_stamps[:6]
+    # 15 images and 5 truths per second of sim time: one image in three, at 0, 0.2, 0.4 ... s
+    assert truth_stamps[:6] == pytest.approx([0.2 * i for i in range(6)], abs=0.003)
+    assert node.truth_frames <= node.frames / 3 + 1
+
+    # 0: with every image again, at run time
+    assert node.set_parameters([Parameter('ground_truth_rate', value=0.0)])[0].successful
+    count = len(truths.messages)
+    truths.wait(count + 6, timeout=20.0)
+    recent = [seconds(m.header.stamp) for m in truths.messages[count + 1:count + 6]]
+    assert np.diff(recent) == pytest.approx([1 / 15] * 4, abs=0.003)
 
 
 def test_paused_holds_time_and_resumes_where_it_stood(ros):
@@ -338,8 +362,6 @@ def test_tf_tree_of_rep_105_matches_odom_and_the_camera(ros):
 
 
 def test_depth_on_demand_aligned_with_the_colour_image_and_3d_truth(ros):
-    from vision_msgs.msg import Detection3DArray
-
     images = ros.collect(Image, 'camera/image_raw')
     truths = ros.collect(Detection2DArray, 'sim/ground_truth', qos=RELIABLE)
     truths_3d = ros.collect(Detection3DArray, 'sim/ground_truth_3d', qos=RELIABLE)
