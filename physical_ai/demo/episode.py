@@ -52,6 +52,7 @@ STOP_TIMEOUT = 10.0  # s to wait for the graph to stop after SIGINT
 PROGRESS_PERIOD = 2.0  # s (wall) between progress lines
 VERDICT_SHOWN = 1.0  # s (wall) the graph runs on after the verdict, so the video shows it
 LIFECYCLE_TYPES = ('inference',)  # node types whose node is a LifecycleNode: up once it reports active
+ASK_AGAIN = 2.0  # s (wall) a service request waits for its reply before it is asked again
 TRUTH_RATE = 5.0  # Hz of sim time: the simulator's ground truth during an episode (see runner_overrides)
 
 
@@ -284,14 +285,24 @@ class _LifecycleState:
         self._request = GetState.Request()
         self._client = node.create_client(GetState, f'{name}/get_state')
         self._future: Any = None
+        self._asked = 0.0
         self.label = ''
 
     def poll(self) -> str:
-        """Return the state last heard ('' before the first answer); ask again once it is in."""
+        """Return the state last heard ('' before the first answer); ask again once it is in.
+
+        A request unanswered for ASK_AGAIN seconds is dropped and asked again: a service whose
+        reply writer has not matched the client's reader yet drops the reply ("failed to send
+        response (timeout)"), and a future waited on forever would hold the episode at "not up".
+        """
+        now = time.monotonic()
         if self._future is not None and self._future.done():
             self.label, self._future = self._future.result().current_state.label, None
+        elif self._future is not None and now - self._asked > ASK_AGAIN:
+            self._client.remove_pending_request(self._future)
+            self._future = None
         if self._future is None and self._client.service_is_ready():
-            self._future = self._client.call_async(self._request)
+            self._future, self._asked = self._client.call_async(self._request), now
         return self.label
 
 
@@ -511,7 +522,8 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
                     running = True
                     say(f'[{config.label} seed {config.seed}] wall {now - started:5.1f} s  every node is up: '
                         'the simulation runs')
-                elif not waiting and sim_params.services_are_ready() and (resume is None or now > asked + 2):
+                elif (not waiting and sim_params.services_are_ready()
+                      and (resume is None or now > asked + ASK_AGAIN)):
                     resume, asked = sim_params.set_parameters([Parameter('paused', value=False)]), now
                 elif now - started > config.startup_timeout:
                     missing = ', '.join(waiting) or f'{sim.name} (its parameter service)'

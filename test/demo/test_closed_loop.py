@@ -137,3 +137,47 @@ def test_the_episode_waits_for_every_lifecycle_node_type():
         if issubclass(getattr(importlib.import_module(module), name), LifecycleNode):
             found.add(node_type)
     assert found == set(LIFECYCLE_TYPES)
+
+
+def test_a_lifecycle_node_whose_get_state_reply_is_lost_is_asked_again(ros):
+    # A service drops a reply its writer cannot deliver yet ("failed to send response (timeout)"):
+    # the episode must ask again, not wait on that request until its startup timeout.
+    import threading
+
+    from geometry_msgs.msg import Twist
+    from lifecycle_msgs.msg import State
+    from lifecycle_msgs.srv import GetState
+    from rclpy.callback_groups import ReentrantCallbackGroup
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.node import Node
+
+    from physical_ai.demo.episode import Monitor
+    from physical_ai.demo.judge import Criteria, Judge
+
+    release, asked = threading.Event(), []
+
+    def get_state(_request, response):
+        asked.append(1)
+        if len(asked) == 1:
+            release.wait(30.0)  # the first reply never comes while the episode waits
+        response.current_state = State(id=State.PRIMARY_STATE_ACTIVE, label='active')
+        return response
+
+    # The node under watch, on an executor of its own whose threads may block in a callback.
+    service_node = Node('lost_reply', context=ros.context)
+    service_node.create_service(GetState, 'lost_reply/get_state', get_state,
+                                callback_group=ReentrantCallbackGroup())
+    server_executor = MultiThreadedExecutor(num_threads=2, context=ros.context)
+    server_executor.add_node(service_node)
+    spinner = threading.Thread(target=server_executor.spin, daemon=True)
+    spinner.start()
+    try:
+        monitor = Monitor(ros.node('lost_reply_monitor'), Judge(Criteria()), Twist)
+        ros.wait_until(lambda: not monitor.not_up(['lost_reply'], {'lost_reply'}), timeout=15.0,
+                       what='the lifecycle node reported active')
+        assert len(asked) >= 2
+    finally:
+        release.set()
+        server_executor.shutdown()
+        service_node.destroy_node()
+        spinner.join(5.0)
