@@ -26,7 +26,7 @@ from typing import Any
 
 from physical_ai.core.errors import ConfigError
 from physical_ai.demo.judge import Criteria, Judge, TruthObject, WorldObject
-from physical_ai.demo.recorder import TopicOptions
+from physical_ai.demo.recorder import TopicOptions, header_stamp_ns
 from physical_ai.demo.report import EpisodeResult, percentiles
 
 # Topics recorded in the MCAP; images at a reduced rate (Hz) to keep the file small.
@@ -136,7 +136,8 @@ class Monitor:
         self.node = node
         self.judge = judge
         self.lock = threading.Lock()
-        self.camera_frames = 0
+        self.camera_frames = 0  # distinct frames seen, as an image or as its detections
+        self._frame_stamps: set[int] = set()
         self.detections = 0
         self.commands = 0
         self.latency_ms: list[float] = []
@@ -166,11 +167,21 @@ class Monitor:
         """Return the node's clock (simulated time) in seconds."""
         return self.node.get_clock().now().nanoseconds * 1e-9
 
-    def _on_camera(self, _data: bytes) -> None:
+    def _on_camera(self, data: bytes) -> None:
+        stamp = header_stamp_ns(data)
         with self.lock:
             if self.judge.verdict is not None:  # figures are frozen at the verdict
                 return
+            self._count_frame(stamp)
+
+    def _count_frame(self, stamp: int | None) -> None:
+        # A frame is known from its image or from its detections (each processed frame has one
+        # message, stamped as the image): the best-effort camera subscription here may miss an
+        # image the inference node took, and "N processed of M" must never read N > M.
+        if stamp is None or stamp not in self._frame_stamps:
             self.camera_frames += 1
+        if stamp is not None:
+            self._frame_stamps.add(stamp)
 
     def _on_detections(self, msg: Any) -> None:
         now = time.monotonic()
@@ -179,6 +190,7 @@ class Monitor:
             if self.judge.verdict is not None:  # figures are frozen at the verdict
                 return
             self.detections += 1
+            self._count_frame(stamp)
             self._newest_detection = (now, stamp)
             if self.first_detection_wall is None:
                 self.first_detection_wall = now

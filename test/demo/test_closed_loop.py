@@ -181,3 +181,33 @@ def test_a_lifecycle_node_whose_get_state_reply_is_lost_is_asked_again(ros):
         server_executor.shutdown()
         service_node.destroy_node()
         spinner.join(5.0)
+
+
+def test_frames_are_counted_once_from_their_image_or_their_detections(ros):
+    # The monitor's best-effort camera subscription may miss an image the inference node took:
+    # its detections still make it a frame, and a frame seen both ways counts once.
+    from geometry_msgs.msg import Twist
+    from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+    from vision_msgs.msg import Detection2DArray
+
+    from physical_ai.demo.episode import Monitor
+    from physical_ai.demo.judge import Criteria, Judge
+
+    monitor = Monitor(ros.node('frame_count_monitor'), Judge(Criteria()), Twist)
+    images = ros.publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
+    detections = ros.publisher(Detection2DArray, 'detections',
+                               QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+    ros.wait_until(lambda: images.get_subscription_count() and detections.get_subscription_count(),
+                   what='the monitor subscribed')
+    for sec in (1, 2, 3):
+        msg = Image(height=1, width=1, encoding='mono8', step=1, data=[0])
+        msg.header.stamp.sec = sec
+        images.publish(msg)
+    ros.wait_until(lambda: monitor.camera_frames == 3, what='three images counted')
+    for sec in (2, 3, 4):  # the image of the frame at 4 s never reached the monitor
+        msg = Detection2DArray()
+        msg.header.stamp.sec = sec
+        detections.publish(msg)
+    ros.wait_until(lambda: monitor.detections == 3, what='three detections messages counted')
+    assert monitor.camera_frames == 4
