@@ -23,6 +23,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F  # noqa: N812
 
+from physical_ai.core.runtime import output_difference
+
 NAMES = ('person', 'ball', 'box', 'cylinder')
 INPUT_SIZE = (240, 320)  # (h, w): a 640x480 camera frame at scale 0.5, no padding
 STRIDE = 4
@@ -34,6 +36,8 @@ SCALE = 1.0 / 255.0
 HEATMAP_BIAS = -math.log((1 - 0.1) / 0.1)  # -2.197: sigmoid(bias) = 0.1
 FORMAT = 'physical_ai/1'
 METADATA_FILE = 'physical_ai.json'
+# Largest output difference (relative, rows as ranked) of the frozen export from the module it froze.
+FROZEN_TOLERANCE = 1e-6
 
 # Backbone stages: (output channels, number of blocks); the first block of each stage has stride 2.
 STAGES = ((32, 2), (64, 3), (128, 4), (192, 3))
@@ -194,7 +198,7 @@ def metadata(names: tuple[str, ...] = NAMES, input_size: tuple[int, int] = INPUT
 def export(net: CenterNet, path: str | os.PathLike[str], names: tuple[str, ...] = NAMES,
            input_size: tuple[int, int] = INPUT_SIZE, extra: dict[str, Any] | None = None,
            files: dict[str, str] | None = None) -> Path:
-    """Script, freeze and save the detector with its physical_ai.json; return the path written.
+    """Trace, freeze and save the detector with its physical_ai.json; return the path written.
 
     The network is copied and put in eval mode first, so the trained module is left as it was.
     `extra` adds fields to the metadata (e.g. training facts); readers ignore what they do not know.
@@ -210,13 +214,19 @@ def export(net: CenterNet, path: str | os.PathLike[str], names: tuple[str, ...] 
         # torch 2.13 deprecates torch.jit in favour of torch.export; the project's format is TorchScript.
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.', category=DeprecationWarning)
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.', category=FutureWarning)
-        scripted = torch.jit.script(wrapper)
-        frozen = torch.jit.freeze(scripted)
+        # The decoding's min(top_k, cells) is a constant of the traced graph: right for this size and larger.
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
         probe = torch.zeros(1, 3, *input_size)
         with torch.no_grad():
+            # Traced, not scripted: a scripted graph keeps F.interpolate's dispatch on the input's rank
+            # (prim::If) and the feature list's appends, which OpenVINO's and ONNX's converters refuse;
+            # the traced graph converts (backend openvino / onnxruntime) and still follows the input size.
+            traced = torch.jit.trace(wrapper, probe, check_trace=False)
+            frozen = torch.jit.freeze(traced)
             expected = wrapper(probe)
             got = frozen(probe)
-        module = frozen if torch.allclose(expected, got, atol=1e-4) else scripted
+        # Rows of tied scores may swap places when freezing folds BatchNorm: compare rows as ranked.
+        module = frozen if output_difference(expected, got, ranked_rows=True) <= FROZEN_TOLERANCE else traced
         tmp = path.with_name(path.name + '.tmp')
         torch.jit.save(module, str(tmp), _extra_files={METADATA_FILE: json.dumps(meta), **(files or {})})
     os.replace(tmp, path)

@@ -3,6 +3,9 @@
 The model is loaded exactly as the inference node loads it, so what is printed is what the node
 will see; the profile lines at the end set model_path and the sha256 pin (quoted: a YAML parser
 would read an all-digit hash as a number).
+
+`physical-ai model reexport FILE --out OUT` writes a detector of an earlier `physical-ai train`
+again as the export does now (traced: converts to the openvino and onnxruntime backends).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     info.add_argument('--node', default='inference',
                       help='node name in the profile snippet (default inference)')
     info.add_argument('--json', action='store_true', help='print one JSON object instead of text')
+    again = sub.add_parser('reexport', help='write a detector of an earlier physical-ai train as the export '
+                           'does now (converts to the openvino and onnxruntime backends)')
+    again.add_argument('file', help='physical_ai/1 detector written by physical-ai train')
+    again.add_argument('--out', required=True, help='file to write (may be FILE itself)')
 
 
 def describe(path: str) -> dict:
@@ -58,7 +65,9 @@ def snippet(path: str, sha: str, node: str = 'inference') -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the description of a model file; 1 with a one-line error when it cannot be loaded."""
+    """Run the action; 1 with a one-line error when the model cannot be loaded."""
+    if args.action == 'reexport':
+        return run_reexport(args)
     try:
         facts = describe(args.file)
     except ModelError as err:
@@ -94,4 +103,18 @@ def run(args: argparse.Namespace) -> int:
         print('card:     none (not written by physical-ai train --data)')
     print('\nprofile lines that pin this file (config/robots/<robot>.yaml):')
     print(snippet(facts['file'], facts['sha256'], args.node), end='')
+    return 0
+
+
+def run_reexport(args: argparse.Namespace) -> int:
+    """Export FILE again to --out; print the difference and the new sha256 (a pin must follow it)."""
+    from physical_ai.training.weights import reexport
+
+    try:
+        difference = reexport(args.file, args.out)
+    except ModelError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    print(f'wrote {args.out} (sha256 {file_sha256(Path(args.out))}): outputs as {args.file} '
+          f'(largest difference {difference:.1e} on a probe input); a model_sha256 pin must be updated')
     return 0

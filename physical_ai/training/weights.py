@@ -10,6 +10,7 @@ the heatmap's last 1x1 convolution starts fresh (a new head); everything else is
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,11 +18,15 @@ import torch
 from torch import nn
 
 from physical_ai.core.detection.model import ModelError, torchscript_warnings
-from physical_ai.training.model import HEATMAP_BIAS, CenterNet
+from physical_ai.core.runtime import TOLERANCE, output_difference
+from physical_ai.training.model import HEATMAP_BIAS, METADATA_FILE, CenterNet, export, metadata
+
+# A scripted graph calls conv2d, a traced one _convolution; weight and bias are inputs 1 and 2 of both.
+CONVOLUTIONS = ('aten::conv2d', 'aten::_convolution')
 
 
 def _file_convolutions(path: Path) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Return (weight, bias) of every conv2d of a frozen TorchScript file, in graph order."""
+    """Return (weight, bias) of every convolution of a frozen TorchScript file, in graph order."""
     try:
         with torchscript_warnings():
             module = torch.jit.load(str(path), map_location='cpu')
@@ -33,7 +38,7 @@ def _file_convolutions(path: Path) -> list[tuple[torch.Tensor, torch.Tensor | No
         raise ModelError(f'--init {path} is not frozen; expected a file written by physical-ai train')
     convs = []
     for node in module.graph.nodes():
-        if node.kind() != 'aten::conv2d':
+        if node.kind() not in CONVOLUTIONS:
             continue
         weight = node.inputsAt(1).node()
         bias = node.inputsAt(2).node()
@@ -103,3 +108,43 @@ def load_exported(path: str | os.PathLike[str], num_classes: int,
             elif conv.bias is not None:
                 conv.bias.copy_(folded)
     return net, kept_head
+
+
+def reexport(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> float:
+    """Write the detector of `source` to `target` as `export` writes it now; return the output difference.
+
+    For a file of an earlier export (scripted, which OpenVINO and ONNX refuse to convert): the
+    weights are read back as for `--init`, exported again (traced, frozen) with the same
+    physical_ai.json and model card, and both files are run on one probe input. Raises ModelError,
+    and writes nothing, when the outputs differ by more than the runtime tolerance.
+    """
+    from physical_ai.training.fit import CARD_FILE
+
+    source, target = Path(source), Path(target)
+    extra = {METADATA_FILE: '', CARD_FILE: ''}
+    try:
+        with torchscript_warnings():
+            before = torch.jit.load(str(source), map_location='cpu', _extra_files=extra)
+    except (RuntimeError, ValueError, OSError) as err:
+        raise ModelError(f'{source} could not be read as TorchScript '
+                         f'({err.__class__.__name__}: {err})') from err
+    meta = json.loads(extra[METADATA_FILE] or '{}')
+    if meta.get('format') != metadata()['format']:
+        raise ModelError(f'{source} is not a physical_ai/1 detector of this project (no physical_ai.json '
+                         f'format {metadata()["format"]!r}); only files written by physical-ai train can be '
+                         'exported again')
+    names, input_size = tuple(meta['names']), tuple(meta['input_size'])
+    net, _ = load_exported(source, len(names), input_size)
+    base = metadata(names, input_size)
+    tmp = target.with_name(target.name + '.reexport')
+    export(net, tmp, names, input_size, extra={k: v for k, v in meta.items() if k not in base},
+           files={CARD_FILE: bytes(extra[CARD_FILE]).decode()} if extra[CARD_FILE] else None)
+    probe = torch.rand(1, 3, *input_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(), torchscript_warnings():
+        difference = output_difference(before(probe), torch.jit.load(str(tmp))(probe), ranked_rows=True)
+    if not difference <= TOLERANCE:
+        tmp.unlink()
+        raise ModelError(f'exported again, {source} computes other outputs (difference {difference:.3g}, '
+                         f'tolerance {TOLERANCE:g}); kept it as it is')
+    os.replace(tmp, target)
+    return difference

@@ -1,7 +1,7 @@
 """Runtime backends: a real TorchScript file converted, cached, probe-checked; threads; missing package."""
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+import json
 import sys
 import threading
 
@@ -11,9 +11,9 @@ import torch
 
 from physical_ai.core import runtime
 from physical_ai.core.detection import Detector, load_model, samples
-from physical_ai.core.detection.model import ModelError, file_sha256
+from physical_ai.core.detection.model import ModelError, file_sha256, torchscript_warnings
 from physical_ai.core.runtime import thread as model_thread
-from physical_ai.training.train import SHIPPED
+from physical_ai.training.model import METADATA_FILE, CenterNet, ExportDetector, metadata
 
 CONVERTED = ('openvino', 'onnxruntime')
 
@@ -139,7 +139,11 @@ def test_unconvertible_graph_is_a_clear_error(tmp_path):
 
 
 def test_unexportable_graph_is_one_clear_error_without_torchs_graph_dump(tmp_path, capfd):
-    path = Path(SHIPPED)  # its scripted decoding has no ONNX symbolic
+    # The detector as physical-ai train exported it before it traced: scripted decoding, no ONNX symbolic.
+    path = tmp_path / 'scripted.pt'
+    with torchscript_warnings():
+        scripted = torch.jit.freeze(torch.jit.script(ExportDetector(CenterNet()).eval()))
+        torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: json.dumps(metadata())})
     print('written before the export')
     with pytest.raises(ModelError, match='backend onnxruntime: exporting the TorchScript graph to ONNX'):
         load_model(path, backend='onnxruntime', cache_dir=tmp_path / 'cache')
