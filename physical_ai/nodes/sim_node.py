@@ -57,6 +57,7 @@ from physical_ai.params.sim import PARAMS
 
 WARN_PERIOD = 2.0  # seconds between repeats of a per-message warning
 START_TIMEOUT = 60.0  # seconds to wait for the renderer to come up
+START_WAIT = 5.0  # wall seconds a start waits at most for start_subscribers
 LAG_RESYNC = 0.25  # wall seconds behind schedule after which pacing restarts instead of catching up
 LIMIT_KEYS = ('max_linear_speed', 'max_angular_speed', 'max_linear_accel', 'max_angular_accel', 'cmd_timeout')
 
@@ -210,15 +211,29 @@ class SimNode(SetUpNode):
         next_clock = next_odom = next_frame = next_truth = 0.0
         wall0, sim0 = time.monotonic(), sim.time
         window_wall, window_sim = wall0, sim0
+        starting = True  # before the first step, and again after every pause
+        hold_until = 0.0  # wall time until which a start waits for start_subscribers
         while not self._stop.is_set():
             with self._lock:
                 paused = values['paused']
                 cmd, self._pending = self._pending, None  # while paused: dropped, never applied on resume
                 rtf, rate, truth = values['real_time_factor'], values['camera_rate'], values['ground_truth']
-                truth_rate = values['ground_truth_rate']
+                truth_rate, wanted = values['ground_truth_rate'], values['start_subscribers']
                 if self._rebase:
                     wall0, sim0, self._rebase = time.monotonic(), sim.time, False
-            if paused:  # time stands still: /clock says so; the run resumes from here, not in a burst
+            if paused:
+                starting = True
+            elif starting:  # camera frames only once the expected subscribers can hear them
+                starting, hold_until = False, time.monotonic() + START_WAIT if wanted else 0.0
+            if hold_until:
+                matched = self._image_pub.get_subscription_count()
+                if matched >= wanted or time.monotonic() >= hold_until:
+                    if matched < wanted:
+                        self.get_logger().warning(
+                            f'camera/image_raw has {matched} matched subscriptions of start_subscribers '
+                            f'{wanted} after {START_WAIT:.0f} s: running anyway')
+                    hold_until = 0.0
+            if paused or hold_until:  # time stands still (/clock says so); it resumes from here, no burst
                 self._clock_pub.publish(clock_msg(sim.time_ns))
                 self._stop.wait(clock_period)
                 wall0, sim0 = window_wall, window_sim = time.monotonic(), sim.time

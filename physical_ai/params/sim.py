@@ -29,6 +29,12 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('paused', False, 'Hold simulated time: no physics steps, no camera, odom or tf while true; '
               '/clock repeats the current time. Set it false to start or resume (the demo starts each '
               'episode paused and resumes it once every node of the graph is up).'),
+    ParamSpec('start_subscribers', 0,
+              'Before the first step and after every pause, hold time until camera/image_raw has this many '
+              'matched subscriptions (at most 5 s of wall time, then run with a warning); 0 = never wait. '
+              'The demo sets it to the subscriptions it sees when it resumes: a subscriber the graph shows '
+              'may not be matched by the simulator yet, and frames published before are lost to it.',
+              min_value=0, max_value=1000),
     # Camera
     ParamSpec('camera_width', 640, 'Image width (pixels).', min_value=MIN_SIZE, max_value=MAX_WIDTH,
               read_only=True),

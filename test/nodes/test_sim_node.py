@@ -207,6 +207,32 @@ def test_paused_holds_time_and_resumes_where_it_stood(ros):
     assert not node.failed
 
 
+def test_the_start_waits_for_its_camera_subscribers(ros, monkeypatch):
+    # The demo sets start_subscribers: no frame goes out before that many subscriptions are matched.
+    from physical_ai.nodes import sim_node
+
+    clocks = ros.collect(Clock, '/clock')
+    first = ros.collect(Image, 'camera/image_raw')
+    node = ros.add(SimNode(context=ros.context, parameter_overrides=params(start_subscribers=2)))
+    clocks.wait(20, timeout=20.0)
+    time.sleep(0.5)
+    assert {seconds(m.clock) for m in clocks.messages} == {0.0} and first.messages == []
+    second = ros.collect(Image, 'camera/image_raw')
+    assert seconds(second.wait(1, timeout=20.0)[0].header.stamp) < 0.1  # the first frame reaches both
+    first.wait(1, timeout=10.0)
+
+    # Paused and resumed: it waits again, for at most START_WAIT, then runs without the missing one.
+    monkeypatch.setattr(sim_node, 'START_WAIT', 1.0)
+    assert node.set_parameters([Parameter('paused', value=True)])[0].successful
+    assert node.set_parameters([Parameter('start_subscribers', value=3)])[0].successful
+    time.sleep(0.3)
+    count = len(second.messages)
+    resumed = time.monotonic()
+    assert node.set_parameters([Parameter('paused', value=False)])[0].successful
+    second.wait(count + 1, timeout=20.0)
+    assert time.monotonic() - resumed >= 0.9 and not node.failed
+
+
 def first_frame(ros, seed, name):
     images = ros.collect(Image, f'{name}/camera/image_raw')
     truths = ros.collect(Detection2DArray, f'{name}/sim/ground_truth', qos=RELIABLE)
