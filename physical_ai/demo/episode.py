@@ -518,6 +518,13 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
         next_progress = started + PROGRESS_PERIOD
         graph = [node.name for node in profile.nodes]
         lifecycle = {node.name for node in profile.nodes if node.node_type in LIFECYCLE_TYPES}
+        # The camera's subscribers: the inference nodes (they subscribe when they activate) and this
+        # process's monitor, recorder and video. The simulator runs once it has matched them all
+        # (start_subscribers): a subscription this process sees may not be matched there yet, and
+        # up to 0.6 s of frames went to nobody when it was resumed at the inference node's 'active'.
+        camera_topic = sim.resolve_topic('camera/image_raw')
+        camera_readers = {node.name for node in profile.nodes if node.node_type == 'inference'}
+        camera_readers |= {node.get_name() for node in nodes}
         sim_params = AsyncParameterClient(monitor.node, sim.name)
         resume: Any = None  # the set_parameters future that starts the simulator, sent at `asked`
         asked, running = 0.0, False
@@ -526,6 +533,9 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
             now = time.monotonic()
             if not running:
                 waiting = monitor.not_up(graph, lifecycle)
+                heard = {i.node_name for i in monitor.node.get_subscriptions_info_by_topic(camera_topic)}
+                waiting += [f'{name} (its {camera_topic} subscription)' for name in sorted(camera_readers)
+                            if name not in heard]
                 if resume is not None and resume.done():
                     results = resume.result().results
                     if not all(r.successful for r in results):
@@ -536,7 +546,10 @@ def run_episode(config: EpisodeConfig, context: Any, executor: Any) -> EpisodeRe
                         'the simulation runs')
                 elif (not waiting and sim_params.services_are_ready()
                       and (resume is None or now > asked + ASK_AGAIN)):
-                    resume, asked = sim_params.set_parameters([Parameter('paused', value=False)]), now
+                    resume = sim_params.set_parameters([
+                        Parameter('start_subscribers', value=len(camera_readers)),
+                        Parameter('paused', value=False)])
+                    asked = now
                 elif now - started > config.startup_timeout:
                     missing = ', '.join(waiting) or f'{sim.name} (its parameter service)'
                     failure = f'not up {config.startup_timeout:.0f} s in: {missing}; see {log_path}'
