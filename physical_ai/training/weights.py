@@ -122,6 +122,8 @@ def reexport(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
 
     source, target = Path(source), Path(target)
     extra = {METADATA_FILE: '', CARD_FILE: ''}
+    if not source.is_file():
+        raise ModelError(f'model file {source} does not exist')
     try:
         with torchscript_warnings():
             before = torch.jit.load(str(source), map_location='cpu', _extra_files=extra)
