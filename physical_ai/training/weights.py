@@ -25,17 +25,17 @@ from physical_ai.training.model import HEATMAP_BIAS, METADATA_FILE, CenterNet, e
 CONVOLUTIONS = ('aten::conv2d', 'aten::_convolution')
 
 
-def _file_convolutions(path: Path) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+def _file_convolutions(path: Path, what: str) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
     """Return (weight, bias) of every convolution of a frozen TorchScript file, in graph order."""
     try:
         with torchscript_warnings():
             module = torch.jit.load(str(path), map_location='cpu')
     except (RuntimeError, ValueError, OSError) as err:
         reason = str(err).splitlines()[0][:200]
-        raise ModelError(f'--init {path} is not a TorchScript file ({reason})') from err
+        raise ModelError(f'{what} {path} is not a TorchScript file ({reason})') from err
     params = dict(module.named_parameters())
     if params:  # not frozen: the parameters are there by name
-        raise ModelError(f'--init {path} is not frozen; expected a file written by physical-ai train')
+        raise ModelError(f'{what} {path} is not frozen; expected a file written by physical-ai train')
     convs = []
     for node in module.graph.nodes():
         if node.kind() not in CONVOLUTIONS:
@@ -43,7 +43,7 @@ def _file_convolutions(path: Path) -> list[tuple[torch.Tensor, torch.Tensor | No
         weight = node.inputsAt(1).node()
         bias = node.inputsAt(2).node()
         if weight.kind() != 'prim::Constant':
-            raise ModelError(f'--init {path}: a convolution weight is not a constant; '
+            raise ModelError(f'{what} {path}: a convolution weight is not a constant; '
                              'expected a frozen export')
         convs.append((weight.t('value'), bias.t('value') if bias.kind() == 'prim::Constant'
                       and bias.output().type().kind() == 'TensorType' else None))
@@ -65,13 +65,14 @@ def _conv_order(net: CenterNet, input_size: tuple[int, int]) -> list[nn.Conv2d]:
 
 
 def load_exported(path: str | os.PathLike[str], num_classes: int,
-                  input_size: tuple[int, int]) -> tuple[CenterNet, bool]:
+                  input_size: tuple[int, int], what: str = '--init') -> tuple[CenterNet, bool]:
     """Return (a CenterNet with the file's weights, whether the heatmap head was kept).
 
-    Raises ModelError when the file is not a frozen CenterNet export of this project.
+    Raises ModelError when the file is not a frozen CenterNet export of this project; its message
+    starts with `what` (the option or command that named the file).
     """
     path = Path(path)
-    convs = _file_convolutions(path)
+    convs = _file_convolutions(path, what)
     net = CenterNet(num_classes)
     order = _conv_order(net, input_size)
     batchnorm_after = {}
@@ -82,8 +83,9 @@ def load_exported(path: str | os.PathLike[str], num_classes: int,
                 if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
                     batchnorm_after[a] = b
     if len(convs) != len(order):
-        raise ModelError(f'--init {path} has {len(convs)} convolutions, the network {len(order)}; expected a '
-                         'model written by physical-ai train (or use --init none)')
+        hint = ' (or use --init none)' if what == '--init' else ''
+        raise ModelError(f'{what} {path} has {len(convs)} convolutions, the network {len(order)}; expected a '
+                         f'model written by physical-ai train{hint}')
     head = net.heatmap.out
     kept_head = True
     with torch.no_grad():
@@ -94,7 +96,7 @@ def load_exported(path: str | os.PathLike[str], num_classes: int,
                 nn.init.constant_(conv.bias, HEATMAP_BIAS)
                 continue
             if weight.shape != conv.weight.shape:
-                raise ModelError(f'--init {path}: a convolution of shape {list(weight.shape)} stands where '
+                raise ModelError(f'{what} {path}: a convolution of shape {list(weight.shape)} stands where '
                                  'the '
                                  f'network has {list(conv.weight.shape)}; not the same architecture')
             conv.weight.copy_(weight)
@@ -131,15 +133,14 @@ def reexport(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
         raise ModelError(f'{source} could not be read as TorchScript '
                          f'({err.__class__.__name__}: {err})') from err
     meta = json.loads(extra[METADATA_FILE] or '{}')
-    if meta.get('format') != metadata()['format']:
+    if meta.get('format') != metadata()['format'] or not {'names', 'input_size'} <= meta.keys():
         raise ModelError(f'{source} is not a physical_ai/1 detector of this project (no physical_ai.json '
-                         f'format {metadata()["format"]!r}); only files written by physical-ai train can be '
-                         'exported again')
+                         f'format {metadata()["format"]!r} with names and input_size); only files written '
+                         'by physical-ai train can be exported again')
     names, input_size = tuple(meta['names']), tuple(meta['input_size'])
-    net, _ = load_exported(source, len(names), input_size)
-    base = metadata(names, input_size)
+    net, _ = load_exported(source, len(names), input_size, what='model reexport')
     tmp = target.with_name(target.name + '.reexport')
-    export(net, tmp, names, input_size, extra={k: v for k, v in meta.items() if k not in base},
+    export(net, tmp, names, input_size, extra=meta,  # the metadata as it was, unknown keys too
            files={CARD_FILE: bytes(extra[CARD_FILE]).decode()} if extra[CARD_FILE] else None)
     probe = torch.rand(1, 3, *input_size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad(), torchscript_warnings():
