@@ -18,7 +18,7 @@ from physical_ai.core.planning.messages import detections_from_msg
 
 K = Intrinsics(fx=415.7, fy=415.7, cx=320.0, cy=240.0, width=640, height=480)
 # The sim profile's planner: ground-plane distances from a camera 0.3 m above the floor.
-SIM = dict(target_class='ball', camera_height=0.3, distance_method='ground', min_score=0.4)
+SIM = dict(target_class='ball', camera_height=0.3, distance_method='ground', min_score=0.35)
 CONFIGS = {
     'sim': PlannerConfig.from_params(SIM),
     'height': PlannerConfig.from_params(),
