@@ -23,6 +23,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F  # noqa: N812
 
+from physical_ai.core.detection.model import torchscript_warnings
 from physical_ai.core.runtime import output_difference
 
 NAMES = ('person', 'ball', 'box', 'cylinder')
@@ -210,10 +211,7 @@ def export(net: CenterNet, path: str | os.PathLike[str], names: tuple[str, ...] 
     path.parent.mkdir(parents=True, exist_ok=True)
     wrapper = ExportDetector(copy.deepcopy(net).cpu().eval()).eval()
     meta = {**metadata(names, input_size), **(extra or {})}
-    with warnings.catch_warnings():
-        # torch 2.13 deprecates torch.jit in favour of torch.export; the project's format is TorchScript.
-        warnings.filterwarnings('ignore', message=r'`torch\.jit\.', category=DeprecationWarning)
-        warnings.filterwarnings('ignore', message=r'`torch\.jit\.', category=FutureWarning)
+    with torchscript_warnings():
         # The decoding's min(top_k, cells) is a constant of the traced graph: right for this size and larger.
         warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
         probe = torch.zeros(1, 3, *input_size)

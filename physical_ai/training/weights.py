@@ -19,7 +19,7 @@ from torch import nn
 
 from physical_ai.core.detection.model import ModelError, torchscript_warnings
 from physical_ai.core.runtime import TOLERANCE, output_difference
-from physical_ai.training.model import HEATMAP_BIAS, METADATA_FILE, CenterNet, export, metadata
+from physical_ai.training.model import FORMAT, HEATMAP_BIAS, METADATA_FILE, CenterNet, export
 
 # A scripted graph calls conv2d, a traced one _convolution; weight and bias are inputs 1 and 2 of both.
 CONVOLUTIONS = ('aten::conv2d', 'aten::_convolution')
@@ -133,9 +133,9 @@ def reexport(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
         raise ModelError(f'{source} could not be read as TorchScript '
                          f'({err.__class__.__name__}: {err})') from err
     meta = json.loads(extra[METADATA_FILE] or '{}')
-    if meta.get('format') != metadata()['format'] or not {'names', 'input_size'} <= meta.keys():
+    if meta.get('format') != FORMAT or not {'names', 'input_size'} <= meta.keys():
         raise ModelError(f'{source} is not a physical_ai/1 detector of this project (no physical_ai.json '
-                         f'format {metadata()["format"]!r} with names and input_size); only files written '
+                         f'format {FORMAT!r} with names and input_size); only files written '
                          'by physical-ai train can be exported again')
     names, input_size = tuple(meta['names']), tuple(meta['input_size'])
     net, _ = load_exported(source, len(names), input_size, what='model reexport')

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from physical_ai.cli import main
-from physical_ai.core.detection import Detector, load_model
+from physical_ai.core.detection import Detector, load_model, samples
 from physical_ai.core.detection.model import ModelError, file_sha256, torchscript_warnings
-from physical_ai.core.runtime import output_difference
+from physical_ai.core.runtime import TOLERANCE, output_difference
 from physical_ai.training.model import (
     METADATA_FILE,
     NAMES,
@@ -17,6 +17,7 @@ from physical_ai.training.model import (
     export,
     metadata,
 )
+from physical_ai.training.weights import load_exported
 
 
 @pytest.fixture(scope='module')
@@ -88,8 +89,6 @@ def test_export_follows_another_input_size(net, tmp_path):
 @pytest.mark.parametrize('backend', ['openvino', 'onnxruntime'])
 def test_export_converts_to_the_other_backends(net, tmp_path, backend):
     # A scripted export kept F.interpolate's rank dispatch and list appends: both converters refused it.
-    from physical_ai.core.runtime import TOLERANCE
-
     path = export(net, tmp_path / 'detector.pt', input_size=(240, 320))
     model = load_model(path, backend=backend, threads=1, cache_dir=tmp_path / 'cache')
     assert model.backend == backend and model.compiled.max_difference < TOLERANCE
@@ -102,8 +101,6 @@ def test_export_converts_to_the_other_backends(net, tmp_path, backend):
 
 def test_export_reads_back_as_start_weights(net, tmp_path):
     # physical-ai train --init <a file it wrote>: the traced export's convolutions are found too.
-    from physical_ai.training.weights import load_exported
-
     path = export(net, tmp_path / 'detector.pt', input_size=(240, 320))
     back, kept = load_exported(path, len(NAMES), (240, 320))
     x = torch.randn(1, 3, 240, 320)
@@ -138,8 +135,6 @@ def test_an_earlier_scripted_export_is_written_again_and_then_converts(net, tmp_
 
 
 def test_only_a_detector_of_this_project_is_written_again(tmp_path, capsys):
-    from physical_ai.core.detection import samples
-
     other = tmp_path / 'yolo.pt'
     samples.save_yolov8(other, imgsz=(64, 64))
     assert main(['model', 'reexport', str(other), '--out', str(tmp_path / 'x.pt')]) == 1
