@@ -30,10 +30,9 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
-from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
-from vision_msgs.msg import Detection2D, Detection2DArray, LabelInfo, ObjectHypothesisWithPose, VisionClass
+from vision_msgs.msg import Detection2DArray, LabelInfo, VisionClass
 
 from physical_ai.core.detection import Detection, Detector, as_color, draw_detections, load_model
 from physical_ai.core.detection.model import error_line
@@ -41,6 +40,7 @@ from physical_ai.core.errors import ConfigError, ImageError, PhysicalAIError
 from physical_ai.core.image import array_to_image, image_to_array
 from physical_ai.core.runtime import thread as model_thread
 from physical_ai.core.tracking import Tracker, TrackerConfig
+from physical_ai.core.wire_detections import detections_message, serialize_detections, serializer_matches
 from physical_ai.core.wire_image import WireImage, parse_image
 from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
 from physical_ai.params.inference import PARAMS
@@ -164,6 +164,7 @@ class InferenceNode(LifecycleNode):
         self._finished: set[int] = set()  # tickets finished out of order
         self._stats = _Stats()
         self._tracker: Tracker | None = None
+        self._serialize = True  # detections as CDR bytes (core/wire_detections.py), checked on configure
         self._state = 'unconfigured'
         self._error = ''
         super().__init__(node_name, **kwargs)
@@ -208,6 +209,10 @@ class InferenceNode(LifecycleNode):
             self.get_logger().warning(f'half ignored: float16 runs on CUDA only, device is {model.device}')
         self._detector = detector
         self._error = ''
+        self._serialize = serializer_matches()
+        if not self._serialize:
+            self.get_logger().warning('the installed vision_msgs reads detections serialized by this node '
+                                      'differently: publishing typed messages (slower with many boxes)')
         overrides = QoSOverridingOptions.with_default_policies()
         self._pub_detections = self.create_lifecycle_publisher(
             Detection2DArray, 'detections', detections_qos(), qos_overriding_options=overrides)
@@ -450,51 +455,42 @@ class InferenceNode(LifecycleNode):
     def _publish(self, detector: Detector, wire: WireImage, image: Any, order: str, boxes: Any, scores: Any,
                  classes: Any, inference_ms: float) -> None:
         """Track and publish one frame's detections (and the annotated image): in turn, frame by frame."""
-        header = _header(wire)
-        ids, tracking_ms = self._track(boxes, scores, classes, header)
+        stamp_ns = wire.stamp_sec * 1_000_000_000 + wire.stamp_nanosec if wire.stamp_sec >= 0 else 0
+        ids, tracking_ms = self._track(boxes, scores, classes, stamp_ns)
+        box_list, score_list = boxes.tolist(), scores.tolist()
         names = [detector.class_name(c) for c in classes.tolist()]
-        out = Detection2DArray(header=header)
-        for (x1, y1, x2, y2), score, name, track_id in zip(boxes.tolist(), scores.tolist(), names, ids,
-                                                           strict=True):
-            det = Detection2D(header=header, id=track_id)
-            det.bbox.center.position.x = (x1 + x2) / 2
-            det.bbox.center.position.y = (y1 + y2) / 2
-            det.bbox.size_x = x2 - x1
-            det.bbox.size_y = y2 - y1
-            hypothesis = ObjectHypothesisWithPose()
-            hypothesis.hypothesis.class_id = name
-            hypothesis.hypothesis.score = score
-            det.results.append(hypothesis)
-            out.detections.append(det)
-        self._pub_detections.publish(out)
-        self._stats.frame(self._latency_ms(header), inference_ms, tracking_ms)
+        args = (wire.stamp_sec, wire.stamp_nanosec, wire.frame_id, box_list, score_list, names, ids)
+        # Serialized (core/wire_detections.py): no Python message per box; typed where the installed
+        # vision_msgs reads those bytes differently (checked on configure).
+        write = serialize_detections if self._serialize else detections_message
+        self._pub_detections.publish(write(*args))
+        self._stats.frame(self._latency_ms(stamp_ns), inference_ms, tracking_ms)
         annotated = self._pub_annotated
         if self._values['publish_annotated'] and annotated is not None and annotated.get_subscription_count():
             drawn = draw_detections(image, [
                 Detection(*box, score, index, name) for box, score, index, name
-                in zip(boxes.tolist(), scores.tolist(), classes.tolist(), names, strict=True)], order)
+                in zip(box_list, score_list, classes.tolist(), names, strict=True)], order)
             picture = array_to_image(drawn, 'bgr8' if order == 'bgr' else 'rgb8')
-            picture.header = header
+            picture.header = Header(stamp=TimeMsg(sec=wire.stamp_sec, nanosec=wire.stamp_nanosec),
+                                    frame_id=wire.frame_id)
             annotated.publish(picture)
 
-    def _track(self, boxes: Any, scores: Any, classes: Any, header: Header) -> tuple[list[str], float | None]:
+    def _track(self, boxes: Any, scores: Any, classes: Any, stamp_ns: int) -> tuple[list[str], float | None]:
         """Return the track id of each detection ('' untracked) and the tracker's time (ms, None if off)."""
         tracker = self._tracker
         if tracker is None:
             return [''] * len(boxes), None
-        stamp = header.stamp
-        seconds = stamp.sec + stamp.nanosec * 1e-9 if stamp.sec or stamp.nanosec \
-            else self.get_clock().now().nanoseconds * 1e-9  # unstamped images: the node's clock
+        # unstamped images: the node's clock
+        seconds = (stamp_ns or self.get_clock().now().nanoseconds) * 1e-9
         started = time.perf_counter()
         ids = tracker.update(boxes, scores, classes, seconds)
         return [str(i) if i else '' for i in ids.tolist()], (time.perf_counter() - started) * 1e3
 
-    def _latency_ms(self, header: Header) -> float | None:
-        stamp = header.stamp
-        if stamp.sec < 0 or (stamp.sec == 0 and stamp.nanosec == 0):
-            return None  # unstamped, or before the epoch (rclpy's Time refuses those): no latency
-        clock = self.get_clock()
-        return (clock.now() - Time.from_msg(stamp, clock_type=clock.clock_type)).nanoseconds / 1e6
+    def _latency_ms(self, stamp_ns: int) -> float | None:
+        """Return the node's clock now less the image stamp (ms); None for unstamped or pre-epoch images."""
+        if stamp_ns <= 0:
+            return None
+        return (self.get_clock().now().nanoseconds - stamp_ns) / 1e6
 
     def _publish_labels(self) -> None:
         detector, pub = self._detector, self._pub_labels
@@ -540,10 +536,6 @@ def _warm_up(detector: Detector, streams: tuple[int, ...]) -> None:
     blank = np.zeros((height, width, 3), np.uint8)
     for stream in streams:
         model_thread.run(detector.detect_arrays, blank, stream=stream)
-
-
-def _header(wire: WireImage) -> Header:
-    return Header(stamp=TimeMsg(sec=wire.stamp_sec, nanosec=wire.stamp_nanosec), frame_id=wire.frame_id)
 
 
 def main(args: list[str] | None = None) -> int:
