@@ -42,6 +42,7 @@ from physical_ai.core.depth.sync import ApproximateSync
 from physical_ai.core.depth.transforms import TransformBuffer, TransformError, quaternion_from_matrix
 from physical_ai.core.errors import ConfigError, ImageError
 from physical_ai.core.image import image_to_array
+from physical_ai.core.wire_image import WireImage, parse_image
 from physical_ai.nodes.common import Diagnostics, SetUpNode, declare_params, node_main, sensor_qos
 from physical_ai.params.depth import PARAMS
 
@@ -170,19 +171,24 @@ class DepthNode(SetUpNode):
         if len(data) > limit:
             self._problem('oversized', f'depth image of {len(data)} bytes ignored (max_image_bytes {limit})')
             return
-        msg = deserialize_message(data, Image)
-        if msg.encoding not in ENCODINGS:
-            self._problem('bad_encoding', f'depth image encoding {msg.encoding!r} is not supported '
+        try:  # header fields read from the bytes, the pixels a view of them: no Python Image, no second copy
+            image = parse_image(data)
+        except ImageError as err:
+            self._problem('malformed_images', f'depth image ignored: {err}')
+            return
+        if image.encoding not in ENCODINGS:
+            self._problem('bad_encoding', f'depth image encoding {image.encoding!r} is not supported '
                           f'(accepted: {", ".join(ENCODINGS)}, REP 118); is this the colour stream?')
             return
         try:
-            pixels = image_to_array(msg)
+            pixels = image_to_array(image)
         except ImageError as err:
             self._problem('malformed_images', f'depth image ignored: {err}')
             return
         with self._lock:
             self.counts['depth_images'] += 1
-            pairs = self._sync_reason(self.sync.add_secondary, stamp_of(msg.header), (msg, pixels))
+            pairs = self._sync_reason(self.sync.add_secondary, image.stamp_sec + image.stamp_nanosec * 1e-9,
+                                      (image, pixels))
         self._process(pairs)
 
     def _sync_reason(self, add: Callable[[float, Any], list[Any]], stamp: float, item: Any) -> list[Any]:
@@ -232,7 +238,8 @@ class DepthNode(SetUpNode):
             if self._values['markers'] and self._marker_pub.get_subscription_count() > 0:
                 self._marker_pub.publish(markers_of(out))
 
-    def _locate_all(self, detections: Detection2DArray, image: Image, pixels: Any) -> Detection3DArray | None:
+    def _locate_all(self, detections: Detection2DArray, image: WireImage,
+                    pixels: Any) -> Detection3DArray | None:
         camera = self.camera
         if camera is None:
             self._problem('no_camera_info', 'no depth camera_info yet: cannot back-project (is '
@@ -243,7 +250,7 @@ class DepthNode(SetUpNode):
                           f'says {camera.width}x{camera.height}: frame ignored')
             return None
         settings = self.settings
-        frame = image.header.frame_id or camera.frame_id
+        frame = image.frame_id or camera.frame_id
         matrix = None
         if self._target_frame and self._target_frame != frame:
             try:
