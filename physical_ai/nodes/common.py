@@ -13,6 +13,7 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 import rclpy
+from rclpy.callback_groups import CallbackGroup
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
@@ -129,6 +130,31 @@ def sensor_qos() -> QoSProfile:
     qos = copy.copy(qos_profile_sensor_data)
     qos.depth = 1
     return qos
+
+
+class TakenByCaller(CallbackGroup):
+    """A callback group the executor never runs: its subscriptions are taken by a thread of their own.
+
+    The thread waits on the subscription in a wait set and takes the samples itself when it is ready
+    for one (no executor wake-up, no hand-over between threads); the subscription's callback is
+    never called.
+    """
+
+    def can_execute(self, entity: Any) -> bool:
+        """Return False: the executor never takes from this group."""
+        return False
+
+    def beginning_execution(self, entity: Any) -> bool:
+        """Return False: nothing of this group ever runs in the executor."""
+        return False
+
+    def ending_execution(self, entity: Any) -> None:
+        """Do nothing (nothing began)."""
+
+
+def never_called(data: Any) -> None:
+    """Stand in as the callback of a subscription in a TakenByCaller group."""
+    raise AssertionError('this subscription is taken by its own thread, never by the executor')
 
 
 class SetUpNode(Node):

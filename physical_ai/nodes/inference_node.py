@@ -23,7 +23,6 @@ from typing import Any
 from builtin_interfaces.msg import Time as TimeMsg
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.callback_groups import CallbackGroup
 from rclpy.guard_condition import GuardCondition
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -42,7 +41,14 @@ from physical_ai.core.runtime import thread as model_thread
 from physical_ai.core.tracking import Tracker, TrackerConfig
 from physical_ai.core.wire_detections import detections_message, serialize_detections, serializer_matches
 from physical_ai.core.wire_image import WireImage, parse_image
-from physical_ai.nodes.common import Diagnostics, declare_params, sensor_qos, spin_nodes
+from physical_ai.nodes.common import (
+    Diagnostics,
+    TakenByCaller,
+    declare_params,
+    never_called,
+    sensor_qos,
+    spin_nodes,
+)
 from physical_ai.params.inference import PARAMS
 
 SUCCESS = TransitionCallbackReturn.SUCCESS
@@ -60,23 +66,6 @@ def labels_qos() -> QoSProfile:
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 WARN_PERIOD = 5.0  # seconds between repeated warnings about bad frames
 WAIT_NS = 200_000_000  # a frame loop's longest wait for a frame before it looks at its stop flag again
-
-
-class _TakenByFrameLoops(CallbackGroup):
-    """A callback group the executor never runs: the frame loops take its subscription's samples."""
-
-    def can_execute(self, entity: Any) -> bool:
-        return False
-
-    def beginning_execution(self, entity: Any) -> bool:
-        return False
-
-    def ending_execution(self, entity: Any) -> None:
-        pass
-
-
-def _never_called(data: bytes) -> None:
-    raise AssertionError('the image subscription is taken by the frame loops, never by the executor')
 
 
 class _Stats:
@@ -239,9 +228,9 @@ class InferenceNode(LifecycleNode):
         self._publish_labels()
         # Serialized, and taken by a frame loop when the model is free (never by the executor).
         self._subscription = self.create_subscription(
-            Image, 'camera/image_raw', _never_called, sensor_qos(),
+            Image, 'camera/image_raw', never_called, sensor_qos(),
             qos_overriding_options=QoSOverridingOptions.with_default_policies(), raw=True,
-            callback_group=_TakenByFrameLoops())
+            callback_group=TakenByCaller())  # taken by the frame loops
         self._start_loops()
         self._state = 'active'
         return SUCCESS

@@ -34,7 +34,8 @@ def test_fields_are_the_detector_output():
     data = serialize_detections(3, 4, 'cam', [(x1, y1, x2, y2)], [0.75], ['person'], ['9'])
     det, = deserialize_message(data, Detection2DArray).detections
     assert (det.header.stamp.sec, det.header.stamp.nanosec, det.header.frame_id) == (3, 4, 'cam')
-    assert (det.bbox.center.position.x, det.bbox.center.position.y, det.bbox.center.theta) == (30.0, 50.0, 0.0)
+    centre = det.bbox.center
+    assert (centre.position.x, centre.position.y, centre.theta) == (30.0, 50.0, 0.0)
     assert (det.bbox.size_x, det.bbox.size_y, det.id) == (40.0, 60.0, '9')
     result, = det.results
     assert (result.hypothesis.class_id, result.hypothesis.score) == ('person', 0.75)
