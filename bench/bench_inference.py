@@ -119,6 +119,7 @@ class Graph:
         from vision_msgs.msg import Detection2DArray
 
         from physical_ai.core.image import array_to_image
+        from physical_ai.nodes.common import TakenByCaller, never_called
 
         rclpy.init()
         self.node = Node('bench_camera')
@@ -126,8 +127,16 @@ class Graph:
         self.pub = self.node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
         self.lock = threading.Lock()
         self.received: list[tuple[float, float]] = []  # (monotonic arrival, latency ms)
-        self.node.create_subscription(Detection2DArray, 'detections', self._on_detections,
-                                      QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE), raw=True)
+        # Detections are taken by a thread of their own that waits on the subscription (as the node
+        # takes its frames, and as a C++ subscriber would), not through rclpy's Python executor: the
+        # figures are the node's and the middleware's, not this harness's callback dispatch.
+        self._detections = self.node.create_subscription(
+            Detection2DArray, 'detections', never_called,
+            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE), raw=True,
+            callback_group=TakenByCaller())
+        self._closing = False
+        self.receiver = threading.Thread(target=self._receive, daemon=True)
+        self.receiver.start()
         self.compute: list[tuple[float, float]] = []  # (monotonic, the node's own inference_ms_mean)
         self.added: list[tuple[float, float]] = []  # (monotonic, the node's own added_latency_p50_ms)
         self.delivery: list[tuple[float, float]] = []  # (monotonic, node's publish -> received, ms)
@@ -145,6 +154,19 @@ class Graph:
         self.executor.add_node(self.node)
         self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
         self.spinner.start()
+
+    def _receive(self) -> None:
+        from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+
+        sub = self._detections
+        wait_set = _rclpy.WaitSet(1, 0, 0, 0, 0, 0, self.node.context.handle)
+        while not self._closing:
+            with sub.handle:
+                wait_set.clear_entities()
+                wait_set.add_subscription(sub.handle)
+                wait_set.wait(100_000_000)
+                while (taken := sub.handle.take_message(sub.msg_type, True)) is not None:
+                    self._on_detections(*taken)
 
     def _on_diagnostics(self, msg) -> None:
         for status in msg.status:
@@ -220,6 +242,8 @@ class Graph:
         """Stop spinning and shut rclpy down."""
         import rclpy
 
+        self._closing = True
+        self.receiver.join(timeout=5.0)
         self.executor.shutdown(timeout_sec=1.0)
         self.spinner.join(timeout=5.0)
         self.node.destroy_node()
