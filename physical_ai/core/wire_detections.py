@@ -5,12 +5,13 @@ node that publishes a detections message per frame need not build one Python mes
 then have rclpy convert each field: `serialize_detections` packs the same bytes from the arrays the
 detector returns, in one pass. `detections_message` builds the typed message from the same
 arguments; `serializer_matches` checks at start-up that rclpy reads that message back from the
-bytes for the message definitions installed, so a node can fall
-back to the typed message where they do not.
+bytes for the message definitions installed, so a node can fall back to the typed message where
+it does not.
 
 The bytes are plain CDR version 1, little endian (encapsulation 0x0001), what rclpy's
 `serialize_message` writes for these types: 8-byte values aligned to 8 counted from the end of
-the 4-byte encapsulation header, strings as a length that counts their terminating NUL.
+the 4-byte encapsulation header, strings as a length that counts their terminating NUL (the
+padding here is zeros; rclpy leaves it as the buffer held it).
 """
 
 from __future__ import annotations
