@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 
-_CHILD = 'PHYSICAL_AI_BENCH_ENV'
 COUNTS = (0, 1, 10, 50, 100)
 SUBSCRIBER = '''
 import rclpy
@@ -62,12 +61,9 @@ def main() -> int:
     parser.add_argument('--cold-repeats', type=int, default=40,
                         help='timed publishes per variant after a sleep')
     args = parser.parse_args()
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.testing import isolate_environment, reexec_with_stack_environment
 
-    if os.environ.get(_CHILD) != '1':  # the loopback profile and malloc tuning apply from process start
-        env = ros_environment('loopback', override=True) | {_CHILD: '1'}
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
-    from physical_ai.testing import isolate_environment
+    reexec_with_stack_environment(__file__)
 
     domain = isolate_environment()
     import rclpy

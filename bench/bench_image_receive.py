@@ -25,7 +25,6 @@ import numpy as np
 
 from physical_ai.testing import NodeProcess
 
-_CHILD = 'PHYSICAL_AI_BENCH_ENV'
 VARIANTS = ('typed', 'raw', 'raw+deserialize')
 
 
@@ -93,12 +92,9 @@ def main() -> int:
     args = parse_args()
     if args.subscriber:
         return subscriber(args.subscriber, args.keep, Path(args.report))
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.testing import isolate_environment, reexec_with_stack_environment
 
-    if os.environ.get(_CHILD) != '1':
-        env = ros_environment('loopback', override=True) | {_CHILD: '1'}
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
-    from physical_ai.testing import isolate_environment
+    reexec_with_stack_environment(__file__)
 
     domain = isolate_environment()
     import tempfile

@@ -43,7 +43,6 @@ import numpy as np
 
 from physical_ai.testing import NodeProcess
 
-_CHILD = 'PHYSICAL_AI_BENCH_ENV'
 NAMES = ('person', 'ball', 'box', 'cylinder')
 STAMP = struct.Struct('<iI')  # builtin_interfaces/Time in little-endian CDR
 
@@ -606,13 +605,9 @@ def main() -> int:
     args = parse_args()
     if args.typical_node:
         return typical_node(args.size, args.threads)
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.testing import isolate_environment, reexec_with_stack_environment
 
-    if os.environ.get(_CHILD) != '1':
-        # glibc reads its malloc tunables at exec: start again with the stack's environment.
-        env = ros_environment('loopback', override=True) | {_CHILD: '1'}
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
-    from physical_ai.testing import isolate_environment
+    reexec_with_stack_environment(__file__)
 
     domain = isolate_environment()
     if args.camera:

@@ -18,14 +18,12 @@ import argparse
 import os
 from pathlib import Path
 import statistics
-import sys
 import tempfile
 import threading
 import time
 
 import numpy as np
 
-_CHILD = 'PHYSICAL_AI_BENCH_ENV'
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 3
 
@@ -110,11 +108,9 @@ def detector_rows(detector, image: np.ndarray):
 
 def main() -> int:
     args = parse_args()
-    from physical_ai.core.environment import ros_environment
+    from physical_ai.testing import reexec_with_stack_environment
 
-    if os.environ.get(_CHILD) != '1':  # the stack's environment (malloc tuning), as the node runs
-        env = ros_environment('loopback', override=True) | {_CHILD: '1'}
-        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
+    reexec_with_stack_environment(__file__)  # the stack's environment (malloc tuning), as the node runs
     import torch
 
     from physical_ai.core import runtime

@@ -16,6 +16,23 @@ import threading
 import time
 from typing import Any
 
+_STACK_ENV_MARK = 'PHYSICAL_AI_BENCH_ENV'
+
+
+def reexec_with_stack_environment(script: str) -> None:
+    """Run `script` again, once, with the stack's loopback DDS profile and malloc tuning in its environment.
+
+    glibc reads its tunables and Fast DDS its profile when the process starts, so a benchmark started
+    without them measures another configuration than the nodes run in. In the process started again
+    this returns at once; otherwise it replaces the process.
+    """
+    if os.environ.get(_STACK_ENV_MARK) == '1':
+        return
+    from physical_ai.core.environment import ros_environment
+
+    env = ros_environment('loopback', override=True) | {_STACK_ENV_MARK: '1'}
+    os.execve(sys.executable, [sys.executable, os.path.abspath(script), *sys.argv[1:]], env)
+
 
 def isolate_environment() -> int:
     """Confine DDS to loopback, give this run its own ROS_DOMAIN_ID and temporary log and state folders.
