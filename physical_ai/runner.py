@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if profile.gz_bridge:
         _say(f'profile {profile.name!r} expects Gazebo topics through ros_gz_bridge; the runner does not '
              f'start it (gazebo.launch.py does). Run: {shlex.join(profile.bridge_command())}')
+    remove_stale_shared_memory()
     if args.processes:
         with discovery_server(profile, profile.environment()):
             return run_processes(profile, args.max_restarts)
@@ -131,6 +132,15 @@ def _argv(args: argparse.Namespace) -> list[str]:
 
 def _say(text: str) -> None:
     print(f'[physical-ai up] {text}', file=sys.stderr, flush=True)
+
+
+def remove_stale_shared_memory() -> None:
+    """Remove the Fast DDS shared-memory files dead processes left (docs/performance.md); say what went."""
+    from physical_ai.core.network.shm import remove_stale_files
+
+    found = remove_stale_files()
+    if found:
+        _say(f'removed {found.summary()}')
 
 
 # Network: --dds-profile and friends, the Discovery Server a profile asks for --------------------
@@ -328,6 +338,8 @@ class Supervisor:
         self.failed = False  # a child ran out of restarts
 
     def _start(self, child: Child) -> None:
+        if child.history:  # a restart: the dead process's shared-memory files must not be reused
+            remove_stale_shared_memory()
         child.proc = subprocess.Popen(child.command, env=self.env, stdin=subprocess.DEVNULL,
                                       start_new_session=True, preexec_fn=_die_with_parent)
         child.started_at = time.monotonic()

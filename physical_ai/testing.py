@@ -37,11 +37,16 @@ def reexec_with_stack_environment(script: str) -> None:
 def isolate_environment() -> int:
     """Confine DDS to loopback, give this run its own ROS_DOMAIN_ID and temporary log and state folders.
 
+    Stale Fast DDS shared-memory files (physical_ai.core.network.shm) are removed first.
+
     Must run before rclpy creates a participant. The domain is held with a lock file for the life
     of the process, so concurrent test runs on one machine never share a graph. Returns the id.
     """
     from physical_ai.core.environment import claim_domain_id, ros_environment
+    from physical_ai.core.network.shm import remove_stale_files
 
+    # Files killed processes left in /dev/shm would hand this run ports made with other settings.
+    remove_stale_files()
     os.environ.update(ros_environment('loopback', override=True))
     if not os.environ.get('PHYSICAL_AI_TEST_LOG_DIR'):
         os.environ['PHYSICAL_AI_TEST_LOG_DIR'] = tempfile.mkdtemp(prefix='physical_ai_ros_log_')

@@ -55,7 +55,11 @@ def prepare_environment(run_dir: Path) -> int:
     demo holds one of its own for its lifetime, so it never joins another graph on the machine.
     """
     from physical_ai.core.environment import claim_domain_id, ros_environment
+    from physical_ai.core.network.shm import remove_stale_files
 
+    found = remove_stale_files()
+    if found:
+        print(f'[physical-ai demo] removed {found.summary()}', file=sys.stderr, flush=True)
     os.environ.update(ros_environment('loopback', override=True))
     os.environ.pop('ROS_LOCALHOST_ONLY', None)
     if os.environ.get('ROS_DOMAIN_ID'):

@@ -5,6 +5,8 @@ xml     print the Fast DDS XML profile they use
 server  run the Fast DDS Discovery Server the settings name
 soak    N robots and an operator station in network namespaces for M minutes (root): discovery
 time, delivered image/detection rates, e-stop latency and recovery after link cuts
+shm-clean  remove the Fast DDS shared-memory files in /dev/shm that killed processes left
+        (`physical-ai up` does it at start and before restarting a node; --dry-run only lists them)
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from physical_ai.fleet import network_options
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command-line options of `physical-ai network`."""
-    parser.add_argument('action', choices=('env', 'xml', 'server', 'soak'), help='what to do (see above)')
+    parser.add_argument('action', choices=('env', 'xml', 'server', 'soak', 'shm-clean'),
+                        help='what to do (see above)')
+    parser.add_argument('--dry-run', action='store_true', help='shm-clean: list, remove nothing')
     network_options.add_arguments(parser)
     soak = parser.add_argument_group('soak')
     soak.add_argument('--robots', type=int, default=2, metavar='N', help='robots in the soak (default 2)')
@@ -40,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen action; return the exit code."""
+    if args.action == 'shm-clean':
+        return shm_clean(args.dry_run)
     try:
         if args.action == 'soak':
             return soak(args)
@@ -69,6 +75,17 @@ def run(args: argparse.Namespace) -> int:
         return subprocess.call(command, env={**os.environ, **env})
     except KeyboardInterrupt:
         return 0
+
+
+def shm_clean(dry_run: bool) -> int:
+    """Remove (or list) stale Fast DDS shared-memory files; print what; return the exit code."""
+    from physical_ai.core.network.shm import remove_stale_files
+
+    found = remove_stale_files(dry_run=dry_run)
+    for name in found.segments + found.ports:
+        print(name)
+    print(f'{"would remove" if dry_run else "removed"} {found.summary()}', file=sys.stderr)
+    return 0
 
 
 # Fleet soak ----------------------------------------------------------------------------------
