@@ -41,6 +41,18 @@ def test_local_is_the_default_and_keeps_everything_on_the_host():
     assert 'ROS_STATIC_PEERS' not in env
 
 
+@pytest.mark.parametrize('profile,data', [
+    ('local', None), ('robot', {'interfaces': ['eth0']}),
+    ('discovery_server', {'interfaces': ['eth0'], 'discovery_server': '192.168.1.10:11888'})])
+def test_every_profile_shares_memory_with_a_short_port_health_check(profile, data):
+    """A 32 MiB segment for full-resolution images; a 300 ms health check (docs/performance.md)."""
+    root = ET.fromstring(render_profile_xml(parse_network(data, profile, 'bot.yaml')))
+    shm = [d for d in root.iter(f'{NS}transport_descriptor') if d.findtext(f'{NS}type') == 'SHM']
+    assert len(shm) == 1
+    assert shm[0].findtext(f'{NS}segment_size') == '33554432'
+    assert shm[0].findtext(f'{NS}healthy_check_timeout_ms') == '300'
+
+
 def test_robot_allows_udp_on_the_named_interfaces_only():
     settings = parse_network({'interfaces': ['eth0', '192.168.1.20'], 'static_peers': ['10.0.0.7', 'base']},
                              'robot', 'bot.yaml')
