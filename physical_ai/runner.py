@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if profile.gz_bridge:
         _say(f'profile {profile.name!r} expects Gazebo topics through ros_gz_bridge; the runner does not '
              f'start it (gazebo.launch.py does). Run: {shlex.join(profile.bridge_command())}')
-    remove_stale_shared_memory()
     if args.processes:
+        remove_stale_shared_memory()
         with discovery_server(profile, profile.environment()):
             return run_processes(profile, args.max_restarts)
     # Fast DDS reads its profile when the participant is made and glibc its tunables at exec:
@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(sys.executable, argv, env)
+    remove_stale_shared_memory()
     with discovery_server(profile, dict(os.environ)):
         return run_single(profile, args.max_restarts)
 

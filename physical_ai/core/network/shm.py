@@ -2,16 +2,17 @@
 
 Fast DDS keeps each participant's data segment (`fastdds_<16 hex>`, the size of the profile's
 `segment_size`) and each listening port (`fastdds_port<N>` with its `sem.fastdds_port<N>_mutex`) in
-/dev/shm. A process that exits cleanly removes its files; one that is killed or crashes leaves them
-there until reboot. That costs memory (a 32 MiB segment per dead participant with the stack's
-profiles), and a later participant that gets the same port number opens the dead port as it is,
-with the settings it was made with: a changed `healthy_check_timeout_ms` does not apply to it.
+/dev/shm. A process that is killed or crashes leaves its files there until reboot, and ports can
+stay behind without a lock file after clean exits too (seen after demo runs). That costs memory
+(a 32 MiB segment per dead participant with the stack's profiles), and a later participant that
+gets the same port number opens the dead port as it is, with the settings it was made with: a
+changed `healthy_check_timeout_ms` does not apply to it.
 
 A file is stale when no live process holds it: a segment or port whose lock file (`_el`, `_sl`)
 can be locked (the rule of Fast DDS's own `fastdds shm clean`), or a port without a lock file that
-no process has mapped (read from /proc; when another user's processes cannot be read, such ports
-are kept). Files younger than FRESH_SECONDS are kept, as they may be being made. Removing a stale
-file is what Fast DDS does itself when it finds one.
+no process has mapped (read from /proc; when some process's maps cannot be read, another user's
+or a container's init, such ports are kept). Files younger than FRESH_SECONDS are kept, as they
+may be being made. Removing a stale file is what Fast DDS does itself when it finds one.
 """
 
 from __future__ import annotations
