@@ -654,7 +654,13 @@ def main() -> int:
         graph.close()
     bare_fps = (bare['fps'] + again['fps']) / 2
     bare_ms = (bare['ms'] + again['ms']) / 2
-    print(f'throughput (b)/(a) = {pipeline["fps"] / bare_fps:.3f}   (goal >= 0.95; (a) = mean of both loops)')
+    # A bare loop behind the same camera could not run faster than the camera either: with the
+    # camera at about the model's rate (--overload 1.0) a faster second bare loop would otherwise
+    # cap the ratio below 1 for a node that ran every frame.
+    reference = min(bare_fps, pipeline['camera_hz'])
+    print(f'throughput (b)/(a) = {pipeline["fps"] / reference:.3f}   (goal >= 0.95, >= 0.98 with '
+          f'--overload 1.0; (a) = the mean of both loops, {bare_fps:.1f} fps, or the camera rate if lower); '
+          f'against the loops alone {pipeline["fps"] / bare_fps:.3f}')
     added = pipeline['added'] + pipeline['delivery']
     print(f'added latency per frame: {added:.2f} ms = {pipeline["added"]:.2f} ms image stamp -> detections '
           f'published less the model\'s time on the same frame (p50, the node\'s diagnostics) + '
