@@ -57,7 +57,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--join-every', type=float, default=1.0, help='seconds between two joiners')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--busy', type=int, default=1, help='CPU-bound processes running meanwhile')
-    parser.add_argument('--stall', type=float, default=150.0, help='a gap longer than this (ms) is a stall')
+    parser.add_argument('--stall', type=float, default=150.0,
+                        help='a stall: the newest frame a receiver has grows older than this (ms)')
     parser.add_argument('--role', choices=('camera', 'receiver'), help=argparse.SUPPRESS)
     parser.add_argument('--log', help=argparse.SUPPRESS)
     parser.add_argument('--seconds', type=float, default=0.0, help=argparse.SUPPRESS)
