@@ -88,17 +88,22 @@ def test_sim_profile_publishes_the_tf_tree(ros, spawn, tmp_path):
     assert all(t.header.frame_id == 'odom' and t.child_frame_id == 'base_link'
                for m in tfs.messages for t in m.transforms)
 
-    by_stamp = {(m.header.stamp.sec, m.header.stamp.nanosec): m.pose.pose for m in odoms.messages}
-    matched = 0
-    for msg in list(tfs.messages):
-        t = msg.transforms[0]
-        pose = by_stamp.get((t.header.stamp.sec, t.header.stamp.nanosec))
-        if pose is not None:
-            matched += 1
-            offset = math.hypot(t.transform.translation.x - pose.position.x,
-                                t.transform.translation.y - pose.position.y)
-            assert offset < 0.05, (t, pose)
-    assert matched >= 10
+    def matched() -> int:
+        """Count /tf transforms with an /odom pose of the same stamp; each must agree with it."""
+        by_stamp = {(m.header.stamp.sec, m.header.stamp.nanosec): m.pose.pose for m in list(odoms.messages)}
+        count = 0
+        for msg in list(tfs.messages):
+            t = msg.transforms[0]
+            pose = by_stamp.get((t.header.stamp.sec, t.header.stamp.nanosec))
+            if pose is not None:
+                count += 1
+                offset = math.hypot(t.transform.translation.x - pose.position.x,
+                                    t.transform.translation.y - pose.position.y)
+                assert offset < 0.05, (t, pose)
+        return count
+
+    # A transform can arrive before the odometry of the same stamp (two topics): wait for the pairs.
+    ros.wait_until(lambda: matched() >= 10, timeout=30, what='10 /tf transforms matching /odom stamps')
 
     frames = {m.header.frame_id for a in markers.messages for m in a.markers if m.action == Marker.ADD}
     assert frames == {'camera_optical_frame', 'base_link'}
