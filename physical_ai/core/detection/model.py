@@ -20,6 +20,7 @@ import re
 from typing import Any
 import warnings
 
+import cv2
 import torch
 
 from physical_ai.core.detection.decode import LAYOUTS, describe_output, find_layout
@@ -307,6 +308,11 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
         threads = max(1, (threads or torch.get_num_threads()) // streams)
     if threads > 0:
         torch.set_num_threads(threads)
+    # OpenCV (the preprocessing) runs in the caller's thread: its pool's workers spin with
+    # sched_yield after each call and preempted the model's torch team ~200 times a second, each
+    # time stalling the team's other thread at its next barrier (docs/performance.md). A resize and
+    # blob of a 720p frame take the same 1.7-1.9 ms either way.
+    cv2.setNumThreads(0)
     metadata: dict[str, Any] = {}
     info = _info_from_files(path, extra, model_format, metadata)
     names = read_labels(labels)

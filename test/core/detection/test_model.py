@@ -77,6 +77,21 @@ def test_physical_ai_metadata_is_read(tmp_path):
     assert info.mean == tuple(meta['mean']) and info.std == tuple(meta['std'])
 
 
+def test_loading_a_model_keeps_opencv_in_the_callers_thread(tmp_path):
+    """OpenCV's pool workers spin with sched_yield and preempt the model's torch team."""
+    import cv2
+
+    path = tmp_path / 'own.pt'
+    samples.save_physical_ai(path)
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(-1)  # OpenCV's default: a pool of workers
+    try:
+        load_model(path)
+        assert cv2.getNumThreads() == 1  # parallel regions run in the calling thread
+    finally:
+        cv2.setNumThreads(previous)
+
+
 def test_torchvision_convention_found_from_outputs(tmp_path):
     path = tmp_path / 'tv.pt'
     samples.save_torchvision(path)
