@@ -32,6 +32,7 @@ its own, after the stale shared-memory files of dead processes are removed (a po
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import os
 from pathlib import Path
 import re
@@ -40,12 +41,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 
 from physical_ai.testing import NodeProcess
 
 SHM_SEGMENT = '<segment_size>33554432</segment_size>'
+
+
+@dataclass
+class Group:
+    """Figures of a group of receivers (the one already running, or the joiners)."""
+
+    lost: int = 0
+    expected: int = 0
+    stalls: int = 0
+    oldest_ms: float = 0.0  # the oldest the newest frame a receiver had grew
 
 
 def parse_args() -> argparse.Namespace:
@@ -150,12 +162,13 @@ def profile_with_timeout(base: str, timeout: str, workdir: Path) -> Path:
     return path
 
 
-def one_round(args: argparse.Namespace, profile: Path, workdir: Path, tag: str) -> dict[str, list[float]]:
+def one_round(args: argparse.Namespace, profile: Path, workdir: Path, tag: str) -> dict[str, Any]:
     """Camera, first receiver, joiners, in a domain of their own; return this round's figures."""
     from physical_ai.core.environment import claim_domain_id
 
-    # A fresh domain per round: Fast DDS keeps a port's settings in its shared-memory file, so a
-    # round must not open ports a previous round (another setting) left behind.
+    # A fresh domain per round: Fast DDS keeps a port's settings in its shared-memory file, and
+    # ports left without a lock (docs/performance.md) would hand a round a previous setting's ports.
+    # Ports numbered without the domain (7000 + n) are shared by every round all the same.
     env = dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=str(profile), ROS_DOMAIN_ID=str(claim_domain_id()))
     script = os.path.abspath(__file__)
     seconds = 4.0 + args.joiners * args.join_every + 3.0  # start-up, joins, a settled tail
@@ -188,26 +201,25 @@ def one_round(args: argparse.Namespace, profile: Path, workdir: Path, tag: str) 
     published = {seq: (before, after) for seq, before, after in read_lines(camera)}
     if not published:
         raise RuntimeError(f'{tag}: the camera published nothing')
-    # Per group (the receiver already running, the joiners): lost, expected, stalls, oldest newest frame.
-    figures = {'running': [0, 0, 0, 0.0], 'joiners': [0, 0, 0, 0.0]}
+    figures: dict[str, Any] = {'running': Group(), 'joiners': Group()}
     for index, log in enumerate(receivers):
         group = figures['joiners' if index else 'running']
         rows = read_lines(log)
         if not rows:
-            group[0] += 1  # a receiver that got nothing at all: counted once, its log says why
-            group[1] += 1
+            group.lost += 1  # a receiver that got nothing at all: counted once, its log says why
+            group.expected += 1
             continue
         got = {seq for seq, _, _ in rows}
         expected = [seq for seq in published if seq >= min(got)]
-        group[0] += sum(seq not in got for seq in expected)
-        group[1] += len(expected)
+        group.lost += sum(seq not in got for seq in expected)
+        group.expected += len(expected)
         # How old the newest frame a receiver holds gets: the first frame's delay, then from each frame's
         # source time to the next frame's reception.
         ages = [(rows[0][2] - rows[0][1]) / 1e6]
         ages += [(b[2] - a[1]) / 1e6 for a, b in zip(rows, rows[1:], strict=False)]
-        group[2] += sum(age > args.stall for age in ages)
-        group[3] = max([group[3], *ages])
-    figures['publish'] = [max((after - before) / 1e6 for before, after in published.values())]
+        group.stalls += sum(age > args.stall for age in ages)
+        group.oldest_ms = max([group.oldest_ms, *ages])
+    figures['publish_ms'] = max((after - before) / 1e6 for before, after in published.values())
     return figures
 
 
@@ -218,33 +230,34 @@ def main() -> int:
     from physical_ai.testing import isolate_environment, reexec_with_stack_environment
 
     reexec_with_stack_environment(__file__)
-    domain = isolate_environment()
+    isolate_environment()
     timeouts = args.timeouts.split(',')
     base = Path(os.environ['FASTDDS_DEFAULT_PROFILES_FILE']).read_text()
     workdir = Path(tempfile.mkdtemp(prefix='bench_join_'))
     profiles = {timeout: profile_with_timeout(base, timeout, workdir) for timeout in timeouts}
     print(f'camera {args.camera} bgr8; {args.joiners} receivers join {args.join_every:g} s apart after '
-          f'the first; {args.busy} busy process(es); {args.rounds} round(s) per setting, interleaved; '
-          f'ROS_DOMAIN_ID {domain}, loopback DDS; logs in {workdir}', flush=True)
-    results: dict[str, list[dict[str, list[float]]]] = {timeout: [] for timeout in timeouts}
+          f'the first; {args.busy} busy process(es); {args.rounds} round(s) per setting, interleaved, '
+          f'each in a ROS_DOMAIN_ID of its own; loopback DDS; logs in {workdir}', flush=True)
+    results: dict[str, list[dict[str, Any]]] = {timeout: [] for timeout in timeouts}
 
-    def summary(rounds: list[dict[str, list[float]]], group: str) -> str:
-        lost, expected, stalls = (sum(r[group][i] for r in rounds) for i in (0, 1, 2))
-        return (f'{group} lost {lost}/{expected} ({100 * lost / max(expected, 1):.1f} %), '
-                f'{stalls} stalls, oldest {max(r[group][3] for r in rounds):.0f} ms')
+    def summary(rounds: list[dict[str, Any]], name: str) -> str:
+        groups = [r[name] for r in rounds]
+        lost, expected = sum(g.lost for g in groups), sum(g.expected for g in groups)
+        return (f'{name} lost {lost}/{expected} ({100 * lost / max(expected, 1):.1f} %), '
+                f'{sum(g.stalls for g in groups)} stalls, oldest {max(g.oldest_ms for g in groups):.0f} ms')
 
     for round_index in range(args.rounds):
         for timeout in timeouts:
             figures = one_round(args, profiles[timeout], workdir, f'r{round_index}_{timeout}')
             results[timeout].append(figures)
             print(f'  round {round_index + 1} {timeout:>6}: {summary([figures], "running")}; '
-                  f'{summary([figures], "joiners")}; publish {figures["publish"][0]:.1f} ms', flush=True)
+                  f'{summary([figures], "joiners")}; publish {figures["publish_ms"]:.1f} ms', flush=True)
     print(f'per setting, over all rounds: frames lost by the receiver already running and by the joiners '
           f'(after their first frame), stalls (times the newest frame a receiver had grew older than '
           f'{args.stall:g} ms), the oldest it grew, the longest publish call')
     for timeout, rounds in results.items():
         print(f'{timeout:>6}: {summary(rounds, "running")}; {summary(rounds, "joiners")}; '
-              f'publish {max(r["publish"][0] for r in rounds):.1f} ms')
+              f'publish {max(r["publish_ms"] for r in rounds):.1f} ms')
     return 0
 
 
