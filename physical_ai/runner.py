@@ -339,7 +339,7 @@ class Supervisor:
         self.failed = False  # a child ran out of restarts
 
     def _start(self, child: Child) -> None:
-        if child.history:  # a restart: the dead process's shared-memory files must not be reused
+        if child.history:  # a restart: stale shared-memory files (older than shm.FRESH_SECONDS) go first
             remove_stale_shared_memory()
         child.proc = subprocess.Popen(child.command, env=self.env, stdin=subprocess.DEVNULL,
                                       start_new_session=True, preexec_fn=_die_with_parent)

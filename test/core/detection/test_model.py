@@ -4,6 +4,7 @@ import hashlib
 import json
 import warnings
 
+import cv2
 import pytest
 import torch
 from torch import nn
@@ -79,8 +80,6 @@ def test_physical_ai_metadata_is_read(tmp_path):
 
 def test_loading_a_model_keeps_opencv_in_the_callers_thread(tmp_path):
     """OpenCV's pool workers spin with sched_yield and preempt the model's torch team."""
-    import cv2
-
     path = tmp_path / 'own.pt'
     samples.save_physical_ai(path)
     previous = cv2.getNumThreads()
