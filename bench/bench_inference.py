@@ -20,7 +20,10 @@ detections per second of each and their ratio, latency p50/p99, frames lost and 
 `--search` then also looks for the highest camera rate with under 5 % of frames lost
 (ros2_benchmark style). `--model yolov8n-cost` is a graph of the project's own with the
 architecture and cost of YOLOv8n (3.1 M parameters, 8.6 GFLOP at 640x640), saved in the project's
-format; `--backend` runs node and bare loop on openvino or onnxruntime.
+format; `--backend` runs node and bare loop on openvino or onnxruntime. `--alternate NAME=V1,V2`
+sets a run-time parameter of the node to each value in turn before each node phase (an A/B inside
+one run: this machine's speed moves more from minute to minute than most changes do) and prints
+the phases of each value apart.
 
     .venv/bin/python bench/bench_inference.py --camera 1280x720@30 --model yolov8n-cost --threads 2
     .venv/bin/python bench/bench_inference.py --camera 1920x1080@30 --model yolov8n-cost --threads 2
@@ -64,6 +67,9 @@ def parse_args() -> argparse.Namespace:
                         help='camera mode: the node runs this many frames at once (its streams parameter)')
     parser.add_argument('--backend', default='torch', choices=('torch', 'openvino', 'onnxruntime'),
                         help='camera mode: runtime of node and bare loop')
+    parser.add_argument('--alternate', default='', metavar='NAME=V1,V2',
+                        help='camera mode: set this run-time parameter of the node to V1, V2, ... in turn '
+                             'before each node phase (YAML values) and print the phases of each value')
     parser.add_argument('--search', action='store_true',
                         help='camera mode: also search the highest camera rate with < 5 %% of frames lost')
     parser.add_argument('--plot', default='', help='with --search: write a PNG of the search here')
@@ -183,6 +189,28 @@ class Graph:
         with self.lock:
             self.received.append((time.monotonic(), latency))
             self.delivery.append((time.monotonic(), delivery))
+
+    def set_parameter(self, node: str, name: str, value: object, timeout: float = 10.0) -> None:
+        """Set a parameter of the node under test; raise RuntimeError if it is refused or nobody answers."""
+        from rcl_interfaces.srv import SetParameters
+        from rclpy.parameter import Parameter
+
+        client = self.node.create_client(SetParameters, f'/{node}/set_parameters')
+        try:
+            if not client.wait_for_service(timeout_sec=timeout):
+                raise RuntimeError(f'/{node}/set_parameters does not answer')
+            future = client.call_async(SetParameters.Request(
+                parameters=[Parameter(name, value=value).to_parameter_msg()]))
+            deadline = time.monotonic() + timeout
+            while not future.done() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not future.done():
+                raise RuntimeError(f'/{node}/set_parameters did not answer within {timeout:g} s')
+            result = future.result().results[0]
+            if not result.successful:
+                raise RuntimeError(f'{name}={value!r} refused: {result.reason}')
+        finally:
+            self.node.destroy_client(client)
 
     def run_camera(self, rate: float, seconds: float) -> tuple[float, float]:
         """Publish at `rate` Hz for `seconds`; return (start, end) monotonic times."""
@@ -471,6 +499,16 @@ def fixed_rate(graph: Graph, pid: int, rate: float, seconds: float) -> dict:
             'cpu_node': 100.0 * cpu_node / wall, 'cpu_camera': 100.0 * cpu_here / wall}
 
 
+def parse_alternate(text: str) -> tuple[str, list[object]]:
+    """Return (parameter name, values) of --alternate NAME=V1,V2 (values read as YAML scalars)."""
+    import yaml
+
+    name, sep, values = text.partition('=')
+    if not sep or not name or not values:
+        raise SystemExit(f'--alternate {text!r}: expected NAME=V1,V2')
+    return name, [yaml.safe_load(v) for v in values.split(',')]
+
+
 def camera_mode(args: argparse.Namespace, domain: int) -> int:
     """Measure the realistic case: a fixed-rate camera into the node, and the bare loop of the same model."""
     import platform
@@ -502,18 +540,26 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
                 '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false',
                 '-p', f'streams:={args.streams}']
     log = workdir / 'inference_node.log'
+    alt_name, alt_values = parse_alternate(args.alternate) if args.alternate else ('', [])
+
+    def node_phase(index: int) -> dict:
+        if alt_values:
+            graph.set_parameter('inference', alt_name, alt_values[index % len(alt_values)])
+        return fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)
+
     try:
         proc = NodeProcess(node_cmd, workdir, log_path=log)
         try:
             graph.wait_ready(timeout=300.0)
-            main_row = fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)
+            main_row = node_phase(0)
             row = main_row
             # More rounds: a bare loop of the best variant (the node idle, the camera off), then the
             # node again, so each node phase has a bare loop measured just before and just after it.
-            bare_rates, node_rates = [bare['fps']], [main_row['dps']]
-            for _ in range(args.rounds - 1):
+            bare_rates, node_rows = [bare['fps']], [main_row]
+            for index in range(1, args.rounds):
                 bare_rates.append(bare_variant(model_path, frames, args, bare['variant']))
-                node_rates.append(fixed_rate(graph, proc.proc.pid, rate, args.seconds * 2)['dps'])
+                node_rows.append(node_phase(index))
+            node_rates = [r['dps'] for r in node_rows]
             print(f'(b) camera {rate:g} Hz -> inference_node -> detections: {row["dps"]:.2f} '
                   f'detections/s (camera delivered {row["camera_fps"]:.1f} fps); latency stamp->received '
                   f'p50 {row["p50"]:.1f} ms, p99 {row["p99"]:.1f} ms; CPU: node {row["cpu_node"]:.0f} %, '
@@ -545,6 +591,18 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
               f'it: {", ".join(f"{r:.3f}" for r in paired)}; median {statistics.median(paired):.3f}   (goal '
               f'>= 0.95); all node phases / the fastest bare loop: '
               f'{statistics.mean(node_rates) / max(bare_rates):.3f}')
+
+        def listed(figures: list[float], digits: int) -> str:
+            return ', '.join(f'{v:.{digits}f}' for v in figures)
+
+        for i, value in enumerate(alt_values):
+            phases = node_rows[i::len(alt_values)]
+            ratios = paired[i::len(alt_values)]
+            print(f'  {alt_name}={value}: each phase / the bare loops around it {listed(ratios, 3)} (median '
+                  f'{statistics.median(ratios):.3f}); node {listed([r["dps"] for r in phases], 2)} '
+                  f'detections/s, {listed([r["node_ms"] for r in phases], 1)} ms per frame; x '
+                  f'inference_ms_mean / streams '
+                  f'{listed([r["dps"] * r["node_ms"] / 1e3 / args.streams for r in phases], 3)}')
     if args.streams > 1:
         loops = max(bare['streams_fps'], again['streams_fps'])
         print(f'detections per second (b) / {args.streams} bare loops at once = '
