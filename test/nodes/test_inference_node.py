@@ -428,6 +428,27 @@ def test_openvino_backend_gives_the_detections_of_torch(ros, tmp_path, camera):
     assert values(status)['backend'] == 'openvino'
 
 
+def test_freeze_false_runs_the_graph_as_loaded_with_the_same_detections(ros, tmp_path, camera):
+    path = tmp_path / 'yolov8n_cost.pt'
+    samples.save_yolov8n_cost(path, imgsz=(96, 128))
+    options = {'score_threshold': 0.02, 'max_detections': 10, 'threads': 1}
+    start(ros, path, **options)
+    overrides = [Parameter('model_path', value=str(path)), Parameter('freeze', value=False)]
+    overrides += [Parameter(k, value=v) for k, v in options.items()]
+    ros.add(InferenceNode('inference_plain', context=ros.context, parameter_overrides=overrides,
+                          cli_args=['--ros-args', '-r', 'detections:=detections_plain']))
+    frozen = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    plain = ros.collect(Detection2DArray, 'detections_plain', RELIABLE)
+    image = scene(stamp=(6, 0))
+    expected = boxes_of(feed(camera, image, frozen)[0])
+    got = boxes_of(feed(camera, image, plain)[0])
+    assert expected and [b[0] for b in got] == [b[0] for b in expected]
+    assert [b[1:] for b in got] == [pytest.approx(b[1:], abs=0.05) for b in expected]
+    for name, want in (('inference', 'True'), ('inference_plain', 'False')):
+        status = status_of(ros, name, lambda s: int(values(s)['processed_frames']) >= 1, timeout=20)
+        assert values(status)['frozen'] == want
+
+
 def test_missing_backend_fails_configure_with_the_package_to_install(ros, yolov8, monkeypatch):
     import sys
 
