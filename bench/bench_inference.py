@@ -23,7 +23,8 @@ architecture and cost of YOLOv8n (3.1 M parameters, 8.6 GFLOP at 640x640), saved
 format; `--backend` runs node and bare loop on openvino or onnxruntime. `--alternate NAME=V1,V2`
 sets a run-time parameter of the node to each value in turn before each node phase (an A/B inside
 one run: this machine's speed moves more from minute to minute than most changes do) and prints
-the phases of each value apart.
+the phases of each value apart. `--param NAME:=VALUE` (repeatable) starts the node with that
+parameter, for the settings that need a new configure (`freeze:=false`).
 
     .venv/bin/python bench/bench_inference.py --camera 1280x720@30 --model yolov8n-cost --threads 2
     .venv/bin/python bench/bench_inference.py --camera 1920x1080@30 --model yolov8n-cost --threads 2
@@ -67,6 +68,9 @@ def parse_args() -> argparse.Namespace:
                         help='camera mode: the node runs this many frames at once (its streams parameter)')
     parser.add_argument('--backend', default='torch', choices=('torch', 'openvino', 'onnxruntime'),
                         help='camera mode: runtime of node and bare loop')
+    parser.add_argument('--param', action='append', default=[], metavar='NAME:=VALUE',
+                        help='camera mode: a parameter of the node under test (repeatable), e.g. '
+                             'freeze:=false')
     parser.add_argument('--alternate', default='', metavar='NAME=V1,V2',
                         help='camera mode: set this run-time parameter of the node to V1, V2, ... in turn '
                              'before each node phase (YAML values) and print the phases of each value')
@@ -126,7 +130,7 @@ class Graph:
         from physical_ai.core.image import array_to_image
         from physical_ai.nodes.common import TakenByCaller, never_called
 
-        rclpy.init()
+        rclpy.init(args=[])  # not this script's argv: --param NAME:=VALUE would read as a remap rule
         self.node = Node('bench_camera')
         self.clock = self.node.get_clock()
         self.pub = self.node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
@@ -539,6 +543,10 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
                 '-p', f'model_path:={model_path}', '-p', f'threads:={args.threads}',
                 '-p', f'backend:={args.backend}', '-p', 'publish_annotated:=false',
                 '-p', f'streams:={args.streams}']
+    for param in args.param:
+        node_cmd += ['-p', param]
+    if args.param:
+        print(f'node parameters: {", ".join(args.param)}', flush=True)
     log = workdir / 'inference_node.log'
     alt_name, alt_values = parse_alternate(args.alternate) if args.alternate else ('', [])
 
