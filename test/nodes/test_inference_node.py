@@ -405,48 +405,40 @@ def test_serialized_frames_keep_header_and_padded_rows(ros, yolov8, camera, fram
     assert red == 'red' and [cx, cy, w, h] == pytest.approx([200, 100, 200, 100], abs=1.0)
 
 
-def test_openvino_backend_gives_the_detections_of_torch(ros, tmp_path, camera):
-    path = tmp_path / 'yolov8n_cost.pt'
-    samples.save_yolov8n_cost(path, imgsz=(96, 128))
-    cache = tmp_path / 'cache'
-    options = {'score_threshold': 0.02, 'max_detections': 10}
-    start(ros, path, **options)
-    overrides = [Parameter('model_path', value=str(path)), Parameter('backend', value='openvino'),
-                 Parameter('backend_cache', value=str(cache)), Parameter('threads', value=1)]
-    overrides += [Parameter(k, value=v) for k, v in options.items()]
-    ros.add(InferenceNode('inference_ov', context=ros.context, parameter_overrides=overrides,
-                          cli_args=['--ros-args', '-r', 'detections:=detections_ov']))
-    from_torch = ros.collect(Detection2DArray, 'detections', RELIABLE)
-    from_openvino = ros.collect(Detection2DArray, 'detections_ov', RELIABLE)
-    image = scene(stamp=(5, 0))
-    expected = boxes_of(feed(camera, image, from_torch)[0])
-    got = boxes_of(feed(camera, image, from_openvino)[0])
-    assert list(cache.glob('*-openvino-*/model.xml'))
-    assert expected and [b[0] for b in got] == [b[0] for b in expected]
-    assert [b[1:] for b in got] == [pytest.approx(b[1:], abs=0.05) for b in expected]
-    status = status_of(ros, 'inference_ov', lambda s: int(values(s)['processed_frames']) >= 1, timeout=20)
-    assert values(status)['backend'] == 'openvino'
-
-
-def test_freeze_false_runs_the_graph_as_loaded_with_the_same_detections(ros, tmp_path, camera):
+def assert_a_second_node_gives_the_same_boxes(ros, tmp_path, camera, name, **params):
+    """Run a YOLOv8n-cost graph in the default node and in node `name` with `params`; compare boxes."""
     path = tmp_path / 'yolov8n_cost.pt'
     samples.save_yolov8n_cost(path, imgsz=(96, 128))
     options = {'score_threshold': 0.02, 'max_detections': 10, 'threads': 1}
     start(ros, path, **options)
-    overrides = [Parameter('model_path', value=str(path)), Parameter('freeze', value=False)]
-    overrides += [Parameter(k, value=v) for k, v in options.items()]
-    ros.add(InferenceNode('inference_plain', context=ros.context, parameter_overrides=overrides,
-                          cli_args=['--ros-args', '-r', 'detections:=detections_plain']))
-    frozen = ros.collect(Detection2DArray, 'detections', RELIABLE)
-    plain = ros.collect(Detection2DArray, 'detections_plain', RELIABLE)
-    image = scene(stamp=(6, 0))
-    expected = boxes_of(feed(camera, image, frozen)[0])
-    got = boxes_of(feed(camera, image, plain)[0])
+    overrides = [Parameter(k, value=v) for k, v in {'model_path': str(path), **options, **params}.items()]
+    ros.add(InferenceNode(name, context=ros.context, parameter_overrides=overrides,
+                          cli_args=['--ros-args', '-r', f'detections:=detections_{name}']))
+    reference = ros.collect(Detection2DArray, 'detections', RELIABLE)
+    other = ros.collect(Detection2DArray, f'detections_{name}', RELIABLE)
+    image = scene(stamp=(5, 0))
+    expected = boxes_of(feed(camera, image, reference)[0])
+    got = boxes_of(feed(camera, image, other)[0])
     assert expected and [b[0] for b in got] == [b[0] for b in expected]
     assert [b[1:] for b in got] == [pytest.approx(b[1:], abs=0.05) for b in expected]
-    for name, want in (('inference', 'True'), ('inference_plain', 'False')):
-        status = status_of(ros, name, lambda s: int(values(s)['processed_frames']) >= 1, timeout=20)
-        assert values(status)['frozen'] == want
+
+
+def processed_status(ros, name):
+    return values(status_of(ros, name, lambda s: int(values(s)['processed_frames']) >= 1, timeout=20))
+
+
+def test_openvino_backend_gives_the_detections_of_torch(ros, tmp_path, camera):
+    cache = tmp_path / 'cache'
+    assert_a_second_node_gives_the_same_boxes(ros, tmp_path, camera, 'inference_ov', backend='openvino',
+                                              backend_cache=str(cache))
+    assert list(cache.glob('*-openvino-*/model.xml'))
+    assert processed_status(ros, 'inference_ov')['backend'] == 'openvino'
+
+
+def test_freeze_false_runs_the_graph_as_loaded_with_the_same_detections(ros, tmp_path, camera):
+    assert_a_second_node_gives_the_same_boxes(ros, tmp_path, camera, 'inference_plain', freeze=False)
+    assert processed_status(ros, 'inference')['frozen'] == 'True'
+    assert processed_status(ros, 'inference_plain')['frozen'] == 'False'
 
 
 def test_missing_backend_fails_configure_with_the_package_to_install(ros, yolov8, monkeypatch):
