@@ -606,6 +606,8 @@ def camera_mode(args: argparse.Namespace, domain: int) -> int:
         for i, value in enumerate(alt_values):
             phases = node_rows[i::len(alt_values)]
             ratios = paired[i::len(alt_values)]
+            if not ratios:  # fewer rounds than values
+                continue
             print(f'  {alt_name}={value}: each phase / the bare loops around it {listed(ratios, 3)} (median '
                   f'{statistics.median(ratios):.3f}); node {listed([r["dps"] for r in phases], 2)} '
                   f'detections/s, {listed([r["node_ms"] for r in phases], 1)} ms per frame; x '
