@@ -93,6 +93,7 @@ class Model:
     half: bool
     info: ModelInfo
     frozen: bool = False
+    optimized: bool = False  # frozen and run through torch.jit.optimize_for_inference
     freeze_note: str = ''
     sha256: str = ''
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -267,7 +268,8 @@ def ultralytics_info(meta: dict[str, Any]) -> ModelInfo:
 
 def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 'cpu', half: bool = False,
                threads: int = 0, model_format: str = 'auto', labels: Sequence[str] = (),
-               input_size: Sequence[int] = (), freeze: bool = True, backend: str = 'torch',
+               input_size: Sequence[int] = (), freeze: bool = True, optimize: bool = True,
+               backend: str = 'torch',
                cache_dir: str | os.PathLike[str] | None = None, streams: int = 1) -> Model:
     """Load, check, describe, probe and (where safe) freeze a TorchScript detector.
 
@@ -277,7 +279,8 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
     own (physical_ai.core.runtime.thread); the threads are then split between them (at least one
     each; `threads` 0 splits torch's default count). `backend` openvino or onnxruntime converts the
     loaded graph for that runtime (physical_ai.core.runtime: cached in `cache_dir`, checked against
-    TorchScript on the probe).
+    TorchScript on the probe). `freeze` freezes the graph where the frozen one computes the same, and
+    `optimize` then also runs `torch.jit.optimize_for_inference` on it (oneDNN layouts on CPU).
     """
     from physical_ai.core import runtime
 
@@ -336,7 +339,7 @@ def load_model(path: str | os.PathLike[str], *, sha256: str = '', device: str = 
     if backend != 'torch':
         _convert(model, backend, probe, output, threads, streams, cache_dir)
     elif freeze:
-        _freeze(model, probe, output)
+        _freeze(model, probe, output, optimize)
     return model
 
 
@@ -474,17 +477,20 @@ def _check_names(info: ModelInfo, path: Path) -> ModelInfo:
     return info
 
 
-def _freeze(model: Model, probe: torch.Tensor, reference: Any) -> None:
-    """Freeze and optimize the module for inference when the result still computes the same thing.
+def _freeze(model: Model, probe: torch.Tensor, reference: Any, optimize: bool = True) -> None:
+    """Freeze (and optimize) the module for inference when the result still computes the same thing.
 
-    Measured: torch.jit.freeze + optimize_for_inference ran a small conv detector ~3x faster on CPU.
+    Measured: torch.jit.freeze + optimize_for_inference ran a small conv detector ~3x faster on CPU,
+    and the shipped detector 1.2-1.6x; on the YOLOv8n-cost graph optimize_for_inference cost about a
+    tenth, freezing alone did not (docs/performance.md).
     Some graphs cannot be frozen (methods using attributes, training-only paths) or change results;
     those keep the module as loaded, and `freeze_note` says why.
     """
     loaded = model.module
     try:
         with torchscript_warnings():
-            model.module = torch.jit.optimize_for_inference(torch.jit.freeze(loaded))
+            frozen = torch.jit.freeze(loaded)
+            model.module = torch.jit.optimize_for_inference(frozen) if optimize else frozen
         output = model(probe)
     except (*MODEL_ERRORS, AttributeError, TypeError) as err:
         model.module = loaded
@@ -496,6 +502,7 @@ def _freeze(model: Model, probe: torch.Tensor, reference: Any) -> None:
         model.freeze_note = 'not frozen: the frozen graph computed different outputs'
         return
     model.frozen = True
+    model.optimized = optimize
 
 
 def _same_ranked_rows(model: Model, reference: Any, output: Any) -> bool:

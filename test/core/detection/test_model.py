@@ -153,10 +153,14 @@ def test_model_whose_forward_raises_is_one_line_naming_the_file(tmp_path):
 def test_frozen_model_computes_what_the_loaded_one_does(tmp_path):
     path = tmp_path / 'tiny.pt'
     samples.save_tiny_detector(path, imgsz=(160, 160))
-    frozen = load_model(path)
+    optimized = load_model(path)
+    frozen = load_model(path, optimize=False)
     plain = load_model(path, freeze=False)
-    assert frozen.frozen and not plain.frozen
+    assert optimized.frozen and optimized.optimized
+    assert frozen.frozen and not frozen.optimized
+    assert not plain.frozen and not plain.optimized
     x = torch.rand(1, 3, 160, 160)
+    torch.testing.assert_close(optimized(x), plain(x), rtol=1e-3, atol=1e-3)
     torch.testing.assert_close(frozen(x), plain(x), rtol=1e-3, atol=1e-3)
 
 
