@@ -180,7 +180,8 @@ class InferenceNode(LifecycleNode):
             model = model_thread.run(
                 load_model, v['model_path'], sha256=v['model_sha256'], device=v['device'], half=v['half'],
                 threads=v['threads'], model_format=v['model_format'], labels=v['labels'],
-                input_size=v['input_size'], freeze=v['freeze'], backend=v['backend'],
+                input_size=v['input_size'], freeze=v['graph'] != 'loaded',
+                optimize=v['graph'] == 'optimized', backend=v['backend'],
                 cache_dir=v['backend_cache'] or None, streams=v['streams'], stream=self._streams[0])
             detector = Detector(model, score_threshold=v['score_threshold'], nms_iou=v['nms_iou'],
                                 max_detections=v['max_detections'], classes=v['classes'],
@@ -211,7 +212,8 @@ class InferenceNode(LifecycleNode):
             LabelInfo, 'detections/labels', labels_qos(), qos_overriding_options=overrides)
         info = model.info
         size = 'image size' if info.input_size is None else f'{info.input_size[0]}x{info.input_size[1]}'
-        frozen = model.backend_note or ('frozen' if model.frozen else model.freeze_note or 'not frozen')
+        graph = 'frozen' if model.optimized else 'frozen, not optimized'
+        frozen = model.backend_note or (graph if model.frozen else model.freeze_note or 'not frozen')
         device = f'{model.device}{", fp16" if model.half else ""}'
         streams = f', {v["streams"]} streams' if v['streams'] > 1 else ''
         self.get_logger().info(
@@ -505,6 +507,7 @@ class InferenceNode(LifecycleNode):
             values['device'] = str(model.device) + (' fp16' if model.half else '')
             values['format'] = f'{model.info.layout} ({model.info.source})'
             values['frozen'] = model.frozen
+            values['optimized'] = model.optimized
             values['backend'] = model.backend
         else:
             values['device'] = self._values['device']

@@ -6,6 +6,7 @@ from physical_ai.params import ParamSpec
 FORMATS = ('auto', 'yolov8', 'yolov5', 'torchvision', 'physical_ai')
 # The same tuple as physical_ai.core.runtime.BACKENDS.
 BACKENDS = ('torch', 'openvino', 'onnxruntime')
+GRAPHS = ('optimized', 'frozen', 'loaded')
 
 PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec('model_path', '', 'TorchScript model file (a local file; nothing is ever downloaded).',
@@ -31,10 +32,11 @@ PARAMS: tuple[ParamSpec, ...] = (
               'cores behind a camera faster than the model: more detections per second, each frame taking '
               'longer (docs/performance.md). Detections are published in image order either way.',
               min_value=1, max_value=16, read_only=True),
-    ParamSpec('freeze', True, 'Freeze the TorchScript graph (torch.jit.freeze + optimize_for_inference) '
-              'where the frozen graph computes the same; false runs the graph as loaded. Small detectors ran '
-              '1.2-1.6x faster frozen, the YOLOv8n-cost graph about 7 % slower on a 2-core machine '
-              '(docs/performance.md). backend torch only.', read_only=True),
+    ParamSpec('graph', 'optimized', 'What runs of the TorchScript graph: optimized (torch.jit.freeze + '
+              'optimize_for_inference, where it computes the same), frozen (torch.jit.freeze only) or '
+              'loaded (as loaded). Small detectors ran 1.2-1.6x faster optimized; the YOLOv8n-cost graph '
+              'ran fastest frozen (docs/performance.md). backend torch only.', choices=GRAPHS,
+              read_only=True),
     ParamSpec('backend', 'torch', 'Runtime for the TorchScript file: torch, or openvino / onnxruntime '
               '(converted at configure, cached on disk, checked against TorchScript on a probe input; CPU).',
               choices=BACKENDS, read_only=True),

@@ -435,10 +435,15 @@ def test_openvino_backend_gives_the_detections_of_torch(ros, tmp_path, camera):
     assert processed_status(ros, 'inference_ov')['backend'] == 'openvino'
 
 
-def test_freeze_false_runs_the_graph_as_loaded_with_the_same_detections(ros, tmp_path, camera):
-    assert_a_second_node_gives_the_same_boxes(ros, tmp_path, camera, 'inference_plain', freeze=False)
-    assert processed_status(ros, 'inference')['frozen'] == 'True'
-    assert processed_status(ros, 'inference_plain')['frozen'] == 'False'
+@pytest.mark.parametrize('graph, frozen, optimized', [('frozen', 'True', 'False'),
+                                                      ('loaded', 'False', 'False')])
+def test_the_frozen_and_the_loaded_graph_give_the_detections_of_the_optimized_one(
+        ros, tmp_path, camera, graph, frozen, optimized):
+    assert_a_second_node_gives_the_same_boxes(ros, tmp_path, camera, f'inference_{graph}', graph=graph)
+    default = processed_status(ros, 'inference')
+    assert (default['frozen'], default['optimized']) == ('True', 'True')
+    other = processed_status(ros, f'inference_{graph}')
+    assert (other['frozen'], other['optimized']) == (frozen, optimized)
 
 
 def test_missing_backend_fails_configure_with_the_package_to_install(ros, yolov8, monkeypatch):
