@@ -15,7 +15,7 @@ Prints figures; asserts nothing.
 
 With `--camera WxH@HZ` it measures the realistic case instead: a camera of that size and fixed
 rate in this process, the node in its own process, and the bare loop of the same model on the
-same frames (best of the plain and the frozen graph, measured before and after); it prints
+same frames (best of the plain, the frozen and the frozen + optimized graph, before and after); it prints
 detections per second of each and their ratio, latency p50/p99, frames lost and CPU per process.
 `--search` then also looks for the highest camera rate with under 5 % of frames lost
 (ros2_benchmark style). `--model yolov8n-cost` is a graph of the project's own with the
@@ -24,7 +24,7 @@ format; `--backend` runs node and bare loop on openvino or onnxruntime. `--alter
 sets a run-time parameter of the node to each value in turn before each node phase (an A/B inside
 one run: this machine's speed moves more from minute to minute than most changes do) and prints
 the phases of each value apart. `--param NAME:=VALUE` (repeatable) starts the node with that
-parameter, for the settings that need a new configure (`freeze:=false`).
+parameter, for the settings that need a new configure (`graph:=frozen`).
 
     .venv/bin/python bench/bench_inference.py --camera 1280x720@30 --model yolov8n-cost --threads 2
     .venv/bin/python bench/bench_inference.py --camera 1920x1080@30 --model yolov8n-cost --threads 2
@@ -70,7 +70,7 @@ def parse_args() -> argparse.Namespace:
                         help='camera mode: runtime of node and bare loop')
     parser.add_argument('--param', action='append', default=[], metavar='NAME:=VALUE',
                         help='camera mode: a parameter of the node under test (repeatable), e.g. '
-                             'freeze:=false')
+                             'graph:=frozen')
     parser.add_argument('--alternate', default='', metavar='NAME=V1,V2',
                         help='camera mode: set this run-time parameter of the node to V1, V2, ... in turn '
                              'before each node phase (YAML values) and print the phases of each value')
@@ -388,7 +388,7 @@ def make_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
 
 
 def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespace) -> dict:
-    """Return the fastest bare loop: plain and frozen graph (or the backend), on the main and a worker thread.
+    """Return the fastest bare loop: plain, frozen-only, frozen graph (or the backend), main or worker thread.
 
     The thread matters: once torch has run on one thread, a second thread calling it gets an OpenMP
     team of its own, and libgomp, counting more threads than cores, stops spinning at its barriers:
@@ -399,13 +399,15 @@ def bare_best(model_path: Path, frames: list[np.ndarray], args: argparse.Namespa
     """
     from physical_ai.core.detection import Detector, load_model
 
-    variants = [('frozen', {'freeze': True}), ('plain', {'freeze': False})] if args.backend == 'torch' \
+    # 'frozen' as the node's default graph (optimized), 'frozen-only' as its graph:=frozen.
+    variants = [('frozen', {'freeze': True}), ('frozen-only', {'freeze': True, 'optimize': False}),
+                ('plain', {'freeze': False})] if args.backend == 'torch' \
         else [(args.backend, {'backend': args.backend})]
     best: dict = {}
     rates: dict = {}
     for name, options in variants:
         detector = Detector(load_model(model_path, threads=args.threads, **options))
-        if name == 'frozen' and not detector.model.frozen:
+        if name.startswith('frozen') and not detector.model.frozen:
             print(f'    (the frozen graph is not used: {detector.model.freeze_note})', flush=True)
             continue
         for where in ('worker', 'main'):
