@@ -34,7 +34,7 @@ PARAMS: tuple[ParamSpec, ...] = (
               min_value=1, max_value=16, read_only=True),
     ParamSpec('graph', 'optimized', 'What runs of the TorchScript graph: optimized (torch.jit.freeze + '
               'optimize_for_inference, where it computes the same), frozen (torch.jit.freeze only) or '
-              'loaded (as loaded). Small detectors ran 1.2-1.6x faster optimized; the YOLOv8n-cost graph '
+              'loaded (as loaded). Small detectors ran 1.2-2x faster optimized; the YOLOv8n-cost graph '
               'ran fastest frozen (docs/performance.md). backend torch only.', choices=GRAPHS,
               read_only=True),
     ParamSpec('backend', 'torch', 'Runtime for the TorchScript file: torch, or openvino / onnxruntime '
