@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 
+from bench_join import read_lines  # this folder: its --role camera / receiver logs, a line per frame
 import numpy as np
 
 from physical_ai.testing import NodeProcess
@@ -53,13 +54,6 @@ def frames_per_second(detector, frames: list[np.ndarray], seconds: float) -> flo
         detector.detect_arrays(frames[count % len(frames)], 'bgr')
         count += 1
     return count / (time.perf_counter() - start)
-
-
-def log_lines(path: Path) -> int:
-    try:
-        return len(path.read_text().splitlines())
-    except FileNotFoundError:
-        return 0
 
 
 def main() -> int:
@@ -113,14 +107,18 @@ def main() -> int:
                              '--seconds', f'{args.seconds + 60:.0f}', '--log', str(logs[role])],
                             workdir, name=role))
                     deadline = time.monotonic() + 60.0
-                    while log_lines(logs[roles[0]]) < float(rate) and time.monotonic() < deadline:
-                        time.sleep(0.2)  # started and streaming (for a second) before the phase starts
-                    sent = log_lines(logs['camera'])
+                    while len(read_lines(logs[roles[0]])) < float(rate):  # a second of frames first
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(f'{roles[0]}: not a second of frames within 60 s '
+                                               f'(log {logs[roles[0]]})')
+                        time.sleep(0.2)
+                    sent = len(read_lines(logs['camera']))
                     started = time.monotonic()
                 try:
                     fps = frames_per_second(detector, frames, args.seconds)
                     if with_camera:
-                        delivered.append((log_lines(logs['camera']) - sent) / (time.monotonic() - started))
+                        published = len(read_lines(logs['camera'])) - sent
+                        delivered.append(published / (time.monotonic() - started))
                 finally:
                     for proc in procs:
                         proc.stop()
